@@ -1,0 +1,57 @@
+"""One command-line entry point for every tool: ``python -m custom_components.mbus_han``.
+
+Commands are grouped by protocol (``mbus ...``, ``han ...``). Each command module exposes
+``register(group_subparsers)``, which adds its sub-command and sets ``handler`` to a function
+taking the parsed arguments and returning the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+# Exit codes scripts can rely on.
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran but what it was asked to do failed (e.g. a telegram rejected)
+EXIT_USAGE = 2  # bad arguments (argparse uses 2 as well)
+EXIT_NO_DEVICE = 3  # the port could not be opened or the connection was lost
+EXIT_NO_ANSWER = 4  # nothing (valid) came back from the meter(s)
+
+# (group, help, command modules in this package)
+GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("mbus", "wired M-Bus meters (EN 13757)", ("mbus_decode",)),
+    ("han", "HAN-port smart electricity meters (DLMS/COSEM push)", ()),
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser with every group and command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custom_components.mbus_han",
+        description="M-Bus & HAN meter tools: decode, scan, read, listen and simulate.",
+    )
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    for name, help_text, modules in GROUPS:
+        group = groups.add_parser(name, help=help_text, description=help_text)
+        commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+        for module_name in modules:
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return EXIT_OK
