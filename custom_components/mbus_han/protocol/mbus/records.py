@@ -1,0 +1,414 @@
+"""Data records of the variable data structure (EN 13757-3:2013 clause 6).
+
+A record is DIF, up to ten DIFEs, VIF, up to ten VIFEs, then the data field. The DIF gives
+the data coding, function and lowest storage bit; DIFEs add storage, tariff and subunit bits;
+the VIF (from the primary, FB or FD table, plain text or manufacturer specific) gives the
+quantity and scale; combinable VIFEs modify it. Special DIFs: 0x0F / 0x1F start
+manufacturer-specific data to the end of the telegram (0x1F: more records follow in the next
+telegram), 0x2F is an idle filler.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..errors import DecodeError
+from .coding import (
+    DATE_DECODERS,
+    InvalidValue,
+    decode_bcd,
+    decode_int,
+    decode_lvar,
+    decode_real32,
+    lvar_length,
+)
+from .model import Function, Modifier, Quantity, RawValue, Record, ScaledValue
+from .vif import (
+    COMBINABLE,
+    DURATION_UNITS,
+    EXTENSION_FB,
+    EXTENSION_FD,
+    MANUFACTURER_SPEC,
+    PER_UNIT_SUFFIX,
+    PLAIN_TEXT_SPEC,
+    PRIMARY,
+    RECORD_ERRORS,
+    RESERVED_SPEC,
+    VIF_EXTENSION_FB,
+    VIF_EXTENSION_FD,
+    VIF_MANUFACTURER,
+    VIF_PLAIN_TEXT,
+    VifSpec,
+)
+
+MAX_DIFES = 10
+MAX_VIFES = 10
+MAX_RECORDS = 256  # a long frame holds at most 252 bytes of user data: a safe upper bound
+
+DIF_MANUFACTURER_DATA = 0x0F
+DIF_MORE_RECORDS_FOLLOW = 0x1F
+DIF_IDLE_FILLER = 0x2F
+DATA_VARIABLE_LENGTH = 0x0D
+
+# Data field length by the DIF's data coding nibble (0x0D variable, 0x0F special function).
+_DATA_LENGTHS = {
+    0x0: 0,
+    0x1: 1,
+    0x2: 2,
+    0x3: 3,
+    0x4: 4,
+    0x5: 4,
+    0x6: 6,
+    0x7: 8,
+    0x8: 0,
+    0x9: 1,
+    0xA: 2,
+    0xB: 3,
+    0xC: 4,
+    0xE: 6,
+}
+_INTEGER_CODINGS = frozenset((0x1, 0x2, 0x3, 0x4, 0x6, 0x7))
+_BCD_CODINGS = frozenset((0x9, 0xA, 0xB, 0xC, 0xE))
+_FUNCTIONS = (Function.INSTANTANEOUS, Function.MAXIMUM, Function.MINIMUM, Function.ERROR_STATE)
+
+# Identifiers and bit fields: binary data of these is unsigned (types C and D), not type B.
+_UNSIGNED = frozenset(
+    {
+        Quantity.FABRICATION_NUMBER,
+        Quantity.ENHANCED_IDENTIFICATION,
+        Quantity.BUS_ADDRESS,
+        Quantity.ACCESS_NUMBER,
+        Quantity.MEDIUM,
+        Quantity.MANUFACTURER,
+        Quantity.PARAMETER_SET_ID,
+        Quantity.MODEL_VERSION,
+        Quantity.HARDWARE_VERSION,
+        Quantity.FIRMWARE_VERSION,
+        Quantity.SOFTWARE_VERSION,
+        Quantity.CUSTOMER_LOCATION,
+        Quantity.CUSTOMER,
+        Quantity.ACCESS_CODE_USER,
+        Quantity.ACCESS_CODE_OPERATOR,
+        Quantity.ACCESS_CODE_SYSTEM_OPERATOR,
+        Quantity.ACCESS_CODE_DEVELOPER,
+        Quantity.PASSWORD,
+        Quantity.ERROR_FLAGS,
+        Quantity.ERROR_MASK,
+        Quantity.DIGITAL_INPUT,
+        Quantity.DIGITAL_OUTPUT,
+        Quantity.BAUD_RATE,
+    }
+)
+# VIFEs after which the value is a date/time of the quantity rather than the quantity.
+_DATE_MODIFIERS = frozenset(
+    {Modifier.DATE_TIME_OF, Modifier.START_DATE_TIME_OF, Modifier.LIMIT_EXCEED_DATE_TIME}
+)
+# VIFEs after which the value is a duration (unit given by the VIFE's nn bits).
+_DURATION_MODIFIERS = frozenset({Modifier.DURATION_OF, Modifier.LIMIT_EXCEED_DURATION})
+# VIFEs that only rescale: they do not change what the record means.
+_SCALING_MODIFIERS = frozenset({Modifier.MULTIPLIER, Modifier.OFFSET})
+
+
+class _Vib:
+    """The decoded value information block of one record (internal, mutable while parsed)."""
+
+    __slots__ = (
+        "duration_multiplier",
+        "end",
+        "error",
+        "exponent",
+        "modifiers",
+        "offset_exponent",
+        "plain_text",
+        "spec",
+    )
+
+    def __init__(self) -> None:
+        self.spec: VifSpec = RESERVED_SPEC
+        self.exponent = 0  # multiplicative corrections from VIFEs, added to the spec's
+        self.offset_exponent: int | None = None  # additive correction 10^n of the base unit
+        self.modifiers: list[Modifier] = []
+        self.error: str | None = None
+        self.plain_text: str | None = None
+        self.duration_multiplier = 1
+        self.end = 0
+
+
+def _parse_vib(data: bytes, pos: int, record_no: int) -> _Vib:
+    """Parse VIF and VIFEs starting at ``pos``."""
+    n = len(data)
+    vib = _Vib()
+    vif = data[pos]
+    pos += 1
+    code = vif & 0x7F
+    extended = vif & 0x80
+    manufacturer_vifes = False
+    if code in (VIF_EXTENSION_FB, VIF_EXTENSION_FD) and extended:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends inside the VIF extension")
+        table = EXTENSION_FB if code == VIF_EXTENSION_FB else EXTENSION_FD
+        vife = data[pos]
+        pos += 1
+        vib.spec = table.get(vife & 0x7F, RESERVED_SPEC)
+        extended = vife & 0x80
+    elif code == VIF_PLAIN_TEXT:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends before the plain-text unit")
+        length = data[pos]
+        end = pos + 1 + length
+        if end > n:
+            raise DecodeError(
+                f"record {record_no}: plain-text unit of {length} bytes runs past the telegram"
+            )
+        vib.plain_text = data[pos + 1 : end][::-1].decode("latin-1")
+        vib.spec = PLAIN_TEXT_SPEC
+        pos = end
+    elif code == VIF_MANUFACTURER:
+        vib.spec = MANUFACTURER_SPEC
+        manufacturer_vifes = True
+    else:
+        vib.spec = PRIMARY.get(code, RESERVED_SPEC)
+
+    count = 0
+    while extended:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends inside the VIFEs")
+        count += 1
+        if count > MAX_VIFES:
+            raise DecodeError(f"record {record_no}: more than {MAX_VIFES} VIFEs")
+        vife = data[pos]
+        pos += 1
+        extended = vife & 0x80
+        if manufacturer_vifes:
+            continue
+        _apply_vife(vib, vife & 0x7F)
+        if vib.modifiers and vib.modifiers[-1] is Modifier.MANUFACTURER_SPECIFIC:
+            manufacturer_vifes = True  # the rest belongs to the manufacturer
+    vib.end = pos
+    return vib
+
+
+def _apply_vife(vib: _Vib, code: int) -> None:
+    """Interpret one combinable VIFE (or record error code) into ``vib``."""
+    if code < 0x20:
+        message = RECORD_ERRORS.get(code, f"record error code 0x{code:02X}")
+        if message:
+            vib.error = message
+        return
+    modifier = COMBINABLE.get(code, Modifier.RESERVED)
+    vib.modifiers.append(modifier)
+    if modifier is Modifier.MULTIPLIER:
+        vib.exponent += 3 if code == 0x7D else (code & 0x07) - 6
+    elif modifier is Modifier.OFFSET:
+        vib.offset_exponent = (code & 0x03) - 3
+    elif modifier in _DURATION_MODIFIERS:
+        vib.duration_multiplier = DURATION_UNITS[code & 0x03]
+
+
+def scale_value(raw: int | float, multiplier: int, exponent: int) -> int | float | Decimal:
+    """``raw x multiplier x 10^exponent``, exact for integers (Decimal below 1)."""
+    if isinstance(raw, float):
+        return raw * multiplier * 10.0**exponent
+    value = raw * multiplier
+    if exponent >= 0:
+        return value * 10**exponent
+    return Decimal(value).scaleb(exponent)
+
+
+def _record_key(
+    quantity: Quantity, vib: _Vib, function: Function, dib: tuple[int, int, int]
+) -> str:
+    """A readable key that stays the same from one poll to the next."""
+    parts = [quantity.value]
+    if vib.plain_text is not None:
+        parts.append("".join(c if c.isalnum() else "_" for c in vib.plain_text.lower()))
+    for modifier in vib.modifiers:
+        if modifier not in _SCALING_MODIFIERS:
+            parts.append(modifier.value)
+    if vib.spec is not PLAIN_TEXT_SPEC and quantity is not vib.spec.quantity:
+        parts.append(vib.spec.quantity.value)  # e.g. date_time ... of flow_temperature
+    if function is not Function.INSTANTANEOUS:
+        parts.append(function.value)
+    storage, tariff, subunit = dib
+    if storage:
+        parts.append(f"storage_{storage}")
+    if tariff:
+        parts.append(f"tariff_{tariff}")
+    if subunit:
+        parts.append(f"subunit_{subunit}")
+    return "_".join(parts)
+
+
+def _decode_value(
+    coding: int, field: bytes, lvar: int | None, spec: VifSpec, as_date: bool
+) -> RawValue | InvalidValue:
+    if coding in _INTEGER_CODINGS:
+        if as_date:
+            decoder = DATE_DECODERS.get(len(field))
+            if decoder is None:
+                return InvalidValue(f"no date/time type is {len(field)} bytes long", field.hex())
+            return decoder(field)
+        return decode_int(field, signed=spec.quantity not in _UNSIGNED)
+    if coding in _BCD_CODINGS:
+        return decode_bcd(field)
+    if coding == 0x5:
+        return decode_real32(field)
+    if coding == DATA_VARIABLE_LENGTH:
+        assert lvar is not None
+        return decode_lvar(lvar, field)
+    return None  # no data, or selection for readout
+
+
+def parse_records(
+    data: bytes, pos: int = 0, *, big_endian: bool = False
+) -> tuple[list[Record], bytes | None, bool]:
+    """Parse every record from ``data[pos:]``.
+
+    Returns the records, the manufacturer-specific data after DIF 0x0F/0x1F (None if
+    there is no such DIF) and whether DIF 0x1F asked for the next telegram. ``big_endian``
+    is for CI 0x76 (mode 2), where multi-byte data fields come most significant byte first.
+    """
+    records: list[Record] = []
+    keys: dict[str, int] = {}
+    n = len(data)
+    while pos < n:
+        dif = data[pos]
+        if dif == DIF_IDLE_FILLER:
+            pos += 1
+            continue
+        if dif in (DIF_MANUFACTURER_DATA, DIF_MORE_RECORDS_FOLLOW):
+            return records, bytes(data[pos + 1 :]), dif == DIF_MORE_RECORDS_FOLLOW
+        record_no = len(records) + 1
+        if dif & 0x0F == 0x0F:
+            raise DecodeError(f"record {record_no}: DIF 0x{dif:02X} is a reserved special function")
+        if record_no > MAX_RECORDS:
+            raise DecodeError(f"more than {MAX_RECORDS} records")
+        start = pos
+        pos += 1
+        storage = (dif >> 6) & 0x01
+        tariff = subunit = 0
+        extended = dif & 0x80
+        difes = 0
+        while extended:
+            if pos >= n:
+                raise DecodeError(f"record {record_no}: telegram ends inside the DIFEs")
+            if difes == MAX_DIFES:
+                raise DecodeError(f"record {record_no}: more than {MAX_DIFES} DIFEs")
+            dife = data[pos]
+            pos += 1
+            storage |= (dife & 0x0F) << (1 + 4 * difes)
+            tariff |= ((dife >> 4) & 0x03) << (2 * difes)
+            subunit |= ((dife >> 6) & 0x01) << difes
+            extended = dife & 0x80
+            difes += 1
+        dif_bytes = bytes(data[start:pos])
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends before the VIF")
+        vib = _parse_vib(data, pos, record_no)
+        vif_bytes = bytes(data[pos : vib.end])
+        pos = vib.end
+
+        coding = dif & 0x0F
+        lvar: int | None = None
+        if coding == DATA_VARIABLE_LENGTH:
+            if pos >= n:
+                raise DecodeError(f"record {record_no}: telegram ends before the LVAR byte")
+            lvar = data[pos]
+            pos += 1
+            try:
+                length = lvar_length(lvar)
+            except DecodeError as err:
+                raise DecodeError(f"record {record_no}: {err}") from None
+        else:
+            length = _DATA_LENGTHS[coding]
+        if pos + length > n:
+            raise DecodeError(f"record {record_no}: needs {length} data bytes, only {n - pos} left")
+        field = bytes(data[pos : pos + length])
+        pos += length
+        if big_endian and lvar is None:
+            field = field[::-1]
+
+        try:
+            record = _build_record(
+                dif,
+                dif_bytes,
+                vif_bytes,
+                vib,
+                coding,
+                field,
+                lvar,
+                keys,
+                (storage, tariff, subunit),
+            )
+        except DecodeError as err:
+            raise DecodeError(f"record {record_no}: {err}") from None
+        records.append(record)
+    return records, None, False
+
+
+def _build_record(
+    dif: int,
+    dif_bytes: bytes,
+    vif_bytes: bytes,
+    vib: _Vib,
+    coding: int,
+    field: bytes,
+    lvar: int | None,
+    keys: dict[str, int],
+    dib: tuple[int, int, int],
+) -> Record:
+    spec = vib.spec
+    modifiers = vib.modifiers
+    as_date = spec.date_like or any(m in _DATE_MODIFIERS for m in modifiers)
+    raw = _decode_value(coding, field, lvar, spec, as_date)
+
+    quantity = spec.quantity
+    unit = vib.plain_text if vib.plain_text is not None else spec.unit
+    error = vib.error
+    value: ScaledValue
+    if isinstance(raw, InvalidValue):
+        error = error or raw.reason
+        raw_value: RawValue = raw.shown
+        value = None
+    else:
+        raw_value = raw
+        value = raw
+        if as_date and not spec.date_like:
+            quantity = Quantity.DATE if len(field) == 2 else Quantity.DATE_TIME
+            unit = ""
+        elif any(m in _DURATION_MODIFIERS for m in modifiers):
+            unit = "s"
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                value = scale_value(raw, vib.duration_multiplier, 0)
+        elif isinstance(raw, int | float) and not isinstance(raw, bool):
+            value = scale_value(raw, spec.multiplier, spec.exponent + vib.exponent)
+            if vib.offset_exponent is not None:
+                value = value + scale_value(1, spec.multiplier, vib.offset_exponent)
+            for modifier in modifiers:
+                unit += PER_UNIT_SUFFIX.get(modifier, "")
+        if error:
+            value = None
+
+    function = _FUNCTIONS[(dif >> 4) & 0x03]
+    key = _record_key(quantity, vib, function, dib)
+    seen = keys.get(key, 0) + 1
+    keys[key] = seen
+    if seen > 1:
+        key = f"{key}_{seen}"
+    storage, tariff, subunit = dib
+    return Record(
+        key=key,
+        quantity=quantity,
+        unit=unit,
+        value=value,
+        raw_value=raw_value,
+        function=function,
+        storage=storage,
+        tariff=tariff,
+        subunit=subunit,
+        dif=dif_bytes,
+        vif=vif_bytes,
+        modifiers=tuple(modifiers),
+        plain_text_unit=vib.plain_text,
+        error=error,
+    )

@@ -1,0 +1,35 @@
+"""Access to the shared M-Bus reference corpus (``../shared/corpus/mbus/libmbus``).
+
+The corpus stays where it is, beside the repository; tests read it from there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LIBMBUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mbus" / "libmbus"
+TEST_FRAMES = LIBMBUS / "test-frames"
+ERROR_FRAMES = LIBMBUS / "error-frames"
+UNSUPPORTED_FRAMES = LIBMBUS / "unsupported-frames"
+
+
+def read_hex(path: Path) -> bytes:
+    """The telegram in ``path``: space-separated hex bytes."""
+    return bytes.fromhex(path.read_text())
+
+
+def reference_frame_names() -> list[str]:
+    """Names (without .hex) of every reference telegram that has libmbus's decoding."""
+    return sorted(p.name.removesuffix(".hex") for p in TEST_FRAMES.glob("*.hex"))
+
+
+def all_corpus_telegrams() -> list[bytes]:
+    """Every telegram of the corpus that is valid hex (good, error and unsupported)."""
+    telegrams = []
+    for folder in (TEST_FRAMES, ERROR_FRAMES, UNSUPPORTED_FRAMES):
+        for path in sorted(folder.glob("*.hex")):
+            try:
+                telegrams.append(read_hex(path))
+            except ValueError:
+                continue  # manual_frame1.hex is not hex; tested on its own
+    return telegrams
