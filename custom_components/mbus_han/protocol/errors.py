@@ -16,3 +16,43 @@ class DecodeError(ProtocolError):
 
 class FrameError(DecodeError):
     """A link-layer frame is malformed (start/stop byte, length, checksum)."""
+
+
+class TransportError(ProtocolError):
+    """The port or network connection to the bus cannot be used."""
+
+
+class PortNotFoundError(TransportError):
+    """The serial device does not exist (unplugged adapter, wrong path)."""
+
+
+class PortPermissionError(TransportError):
+    """The serial device exists but may not be opened (user not in ``dialout``)."""
+
+
+class PortBusyError(TransportError):
+    """Another program holds the serial device."""
+
+
+class ConnectionFailedError(TransportError):
+    """A network gateway refused the connection, did not answer or has no such host."""
+
+
+class ConnectionLostError(TransportError):
+    """An open port went away: device unplugged or the gateway closed the connection."""
+
+
+class BusError(ProtocolError):
+    """A transaction on the M-Bus brought no usable answer."""
+
+
+class NoAnswerError(BusError):
+    """No slave answered within the window the standard allows, after every retry."""
+
+
+class CollisionError(BusError):
+    """Bytes came back but no valid frame: several slaves answered at once, or line noise."""
+
+
+class UnexpectedAnswerError(BusError):
+    """A valid frame came back that does not answer the request (wrong type or address)."""
