@@ -37,13 +37,12 @@ def decode_bcd(data: bytes) -> int | InvalidValue:
     Hex digits A-F anywhere else mark the value as invalid (meters put e.g. ``EE`` there
     during an error state); such a field is no number and is returned as :class:`InvalidValue`.
     """
-    digits = data[::-1].hex().upper()
-    negative = digits[0] == "F"
-    body = digits[1:] if negative else digits
-    if not body.isdigit():
-        return InvalidValue("BCD field holds non-decimal digits", digits)
-    value = int(body) if body else 0
-    return -value if negative else value
+    digits = data[::-1].hex()
+    if digits.isdigit():
+        return int(digits)
+    if digits[:1] == "f" and (len(digits) == 1 or digits[1:].isdigit()):
+        return -int(digits[1:] or "0")
+    return InvalidValue("BCD field holds non-decimal digits", digits.upper())
 
 
 def decode_real32(data: bytes) -> float | InvalidValue:

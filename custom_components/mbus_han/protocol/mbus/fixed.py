@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import DecodeError
 from .coding import InvalidValue, decode_bcd, decode_int
-from .model import Function, Header, Medium, Quantity, Record, ScaledValue
+from .model import Function, Header, Medium, Quantity, Record, RecordLayout, ScaledValue
 from .records import scale_value
 
 FIXED_LENGTH = 16
@@ -100,16 +100,19 @@ def decode_fixed_structure(data: bytes, *, big_endian: bool) -> tuple[Header, tu
         records.append(
             Record(
                 key=f"counter_{index + 1}",
-                quantity=quantity,
-                unit=unit,
+                layout=RecordLayout(
+                    base_key=f"counter_{index + 1}",
+                    quantity=quantity,
+                    unit=unit,
+                    function=Function.INSTANTANEOUS,
+                    storage=storage,
+                    tariff=0,
+                    subunit=0,
+                    dif=b"",
+                    vif=bytes((unit_bytes[index],)),
+                ),
                 value=value,
                 raw_value=raw_value,
-                function=Function.INSTANTANEOUS,
-                storage=storage,
-                tariff=0,
-                subunit=0,
-                dif=b"",
-                vif=bytes((unit_bytes[index],)),
                 error=error,
             )
         )

@@ -5,6 +5,8 @@ Each letter is stored as ``ord(letter) - 64`` in 5 bits: ``((c1 << 10) | (c2 << 
 
 from __future__ import annotations
 
+from functools import cache
+
 from ..errors import ProtocolError
 
 # Full names of the makers of meters our users have, for the Home Assistant device registry.
@@ -60,6 +62,7 @@ MANUFACTURER_NAMES: dict[str, str] = {
 }
 
 
+@cache
 def decode_manufacturer(code: int) -> str:
     """Return the three letters packed in ``code`` (bit 15 is not part of the letters)."""
     return "".join(chr(((code >> shift) & 0x1F) + 64) for shift in (10, 5, 0))

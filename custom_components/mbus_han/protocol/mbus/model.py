@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 from .manufacturer import encode_manufacturer
 
@@ -219,10 +220,10 @@ class Medium(IntEnum):
     @classmethod
     def from_code(cls, code: int) -> Medium:
         """Map a medium byte to the enum; unlisted codes are :attr:`RESERVED`."""
-        try:
-            return cls(code)
-        except ValueError:
-            return cls.RESERVED
+        return _MEDIUM_BY_CODE.get(code, cls.RESERVED)
+
+
+_MEDIUM_BY_CODE: dict[int, Medium] = {m.value: m for m in Medium}
 
 
 class StatusBit(IntEnum):
@@ -238,9 +239,12 @@ class StatusBit(IntEnum):
     MANUFACTURER_3 = 0x80
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """The fixed part of a variable-data telegram (CI 0x72/0x76) or the short header."""
+class Header(NamedTuple):
+    """The fixed part of a variable-data telegram (CI 0x72/0x76) or the short header.
+
+    Named tuples for the per-poll results (header, record, telegram): built on every poll,
+    and several times cheaper to build than frozen dataclasses while as immutable.
+    """
 
     id: int | None  # identification number, the decimal value of its 8 BCD digits
     id_text: str | None  # the 8 digits as sent (may contain hex digits on broken meters)
@@ -269,14 +273,12 @@ class Header:
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """One data record: DIB (DIF + DIFEs), VIB (VIF + VIFEs) and the value."""
+class RecordLayout:
+    """What a record's DIB and VIB say: the same for every poll, so decoded once and shared."""
 
-    key: str
+    base_key: str
     quantity: Quantity
-    unit: str  # the unit of ``value``; "" for dimensionless, identifiers and dates
-    value: ScaledValue  # scaled to ``unit``; None when the meter marks it invalid
-    raw_value: RawValue  # as coded in the data field (BCD digits as int, text, bytes ...)
+    unit: str  # the unit of the record's value; "" for dimensionless, identifiers and dates
     function: Function
     storage: int
     tariff: int
@@ -285,16 +287,75 @@ class Record:
     vif: bytes
     modifiers: tuple[Modifier, ...] = ()
     plain_text_unit: str | None = None  # VIF 7C/FC: the unit text the meter sent
-    error: str | None = None  # record error VIFE (e.g. "data error"), or an invalid value
+    error: str | None = None  # record error VIFE (e.g. "data error")
+
+
+class Record(NamedTuple):
+    """One data record: its layout (DIB + VIB meaning) and this poll's value."""
+
+    key: str  # stable from poll to poll; unique within the telegram
+    layout: RecordLayout
+    value: ScaledValue  # scaled to ``unit``; None when the meter marks it invalid
+    raw_value: RawValue  # as coded in the data field (BCD digits as int, text, bytes ...)
+    error: str | None = None  # why ``value`` is None (record error VIFE, invalid content)
+
+    @property
+    def quantity(self) -> Quantity:
+        """What the record measures."""
+        return self.layout.quantity
+
+    @property
+    def unit(self) -> str:
+        """Unit of :attr:`value`."""
+        return self.layout.unit
+
+    @property
+    def function(self) -> Function:
+        """Instantaneous, maximum, minimum or value during error state."""
+        return self.layout.function
+
+    @property
+    def storage(self) -> int:
+        """Storage number (0 = current value; higher numbers are stored values)."""
+        return self.layout.storage
+
+    @property
+    def tariff(self) -> int:
+        """Tariff number (0 = total)."""
+        return self.layout.tariff
+
+    @property
+    def subunit(self) -> int:
+        """Subunit (device) number."""
+        return self.layout.subunit
+
+    @property
+    def dif(self) -> bytes:
+        """The raw DIF and DIFEs."""
+        return self.layout.dif
+
+    @property
+    def vif(self) -> bytes:
+        """The raw VIF and VIFEs (with a plain-text unit, if any)."""
+        return self.layout.vif
+
+    @property
+    def modifiers(self) -> tuple[Modifier, ...]:
+        """Every combinable VIFE the record carried."""
+        return self.layout.modifiers
+
+    @property
+    def plain_text_unit(self) -> str | None:
+        """The unit text of a plain-text VIF."""
+        return self.layout.plain_text_unit
 
     @property
     def is_plain(self) -> bool:
         """True when no VIFE changes the meaning of the quantity (safe to chart as is)."""
-        return not self.modifiers and self.error is None
+        return not self.layout.modifiers and self.error is None
 
 
-@dataclass(frozen=True, slots=True)
-class Telegram:
+class Telegram(NamedTuple):
     """A decoded RSP_UD: header, records and any manufacturer-specific tail."""
 
     ci: int

@@ -22,7 +22,7 @@ from .coding import (
     decode_real32,
     lvar_length,
 )
-from .model import Function, Modifier, Quantity, RawValue, Record, ScaledValue
+from .model import Function, Modifier, Quantity, RawValue, Record, RecordLayout, ScaledValue
 from .vif import (
     COMBINABLE,
     DURATION_UNITS,
@@ -240,7 +240,7 @@ def _record_key(
 
 
 def _decode_value(
-    coding: int, field: bytes, lvar: int | None, spec: VifSpec, as_date: bool
+    coding: int, field: bytes, lvar: int | None, signed: bool, as_date: bool
 ) -> RawValue | InvalidValue:
     if coding in _INTEGER_CODINGS:
         if as_date:
@@ -248,7 +248,7 @@ def _decode_value(
             if decoder is None:
                 return InvalidValue(f"no date/time type is {len(field)} bytes long", field.hex())
             return decoder(field)
-        return decode_int(field, signed=spec.quantity not in _UNSIGNED)
+        return decode_int(field, signed=signed)
     if coding in _BCD_CODINGS:
         return decode_bcd(field)
     if coding == 0x5:
@@ -257,6 +257,179 @@ def _decode_value(
         assert lvar is not None
         return decode_lvar(lvar, field)
     return None  # no data, or selection for readout
+
+
+class _RecordDecoder:
+    """A record layout plus how to turn its data field into a value; cached per DIB + VIB."""
+
+    __slots__ = (
+        "as_date",
+        "coding",
+        "duration_multiplier",
+        "exponent",
+        "factor",
+        "fast_bcd",
+        "fast_integer",
+        "layout",
+        "length",
+        "multiplier",
+        "numeric",
+        "offset",
+        "signed",
+    )
+
+    def __init__(self, dib_vib: bytes, vif_offset: int) -> None:
+        dif = dib_vib[0]
+        storage = (dif >> 6) & 0x01
+        tariff = subunit = 0
+        for index, dife in enumerate(dib_vib[1:vif_offset]):
+            storage |= (dife & 0x0F) << (1 + 4 * index)
+            tariff |= ((dife >> 4) & 0x03) << (2 * index)
+            subunit |= ((dife >> 6) & 0x01) << index
+        vib = _parse_vib(dib_vib, vif_offset, 0)
+        spec = vib.spec
+        modifiers = tuple(vib.modifiers)
+        self.coding = dif & 0x0F
+        self.length = None if self.coding == DATA_VARIABLE_LENGTH else _DATA_LENGTHS[self.coding]
+        self.as_date = spec.date_like or any(m in _DATE_MODIFIERS for m in modifiers)
+        self.signed = spec.quantity not in _UNSIGNED
+        self.multiplier = spec.multiplier
+        self.exponent = spec.exponent + vib.exponent
+        self.offset = (
+            None
+            if vib.offset_exponent is None
+            else scale_value(1, spec.multiplier, vib.offset_exponent)
+        )
+        is_duration = any(m in _DURATION_MODIFIERS for m in modifiers)
+        self.duration_multiplier = vib.duration_multiplier if is_duration else None
+        self.numeric = not self.as_date
+        # raw x factor is the scaled value: exact (int or Decimal) for integer raw values.
+        self.factor = scale_value(1, self.multiplier, self.exponent)
+
+        quantity = spec.quantity
+        unit = vib.plain_text if vib.plain_text is not None else spec.unit
+        if self.as_date and not spec.date_like:
+            quantity = Quantity.DATE if self.length == 2 else Quantity.DATE_TIME
+            unit = ""
+        elif is_duration:
+            unit = "s"
+        else:
+            unit += "".join(PER_UNIT_SUFFIX.get(m, "") for m in modifiers)
+        function = _FUNCTIONS[(dif >> 4) & 0x03]
+        self.layout = RecordLayout(
+            base_key=_record_key(quantity, vib, function, (storage, tariff, subunit)),
+            quantity=quantity,
+            unit=unit,
+            function=function,
+            storage=storage,
+            tariff=tariff,
+            subunit=subunit,
+            dif=dib_vib[:vif_offset],
+            vif=dib_vib[vif_offset:],
+            modifiers=modifiers,
+            plain_text_unit=vib.plain_text,
+            error=vib.error,
+        )
+        # The common cases: a binary or BCD integer with plain scaling, decoded directly.
+        plain = (
+            self.numeric
+            and not vib.error
+            and self.offset is None
+            and self.duration_multiplier is None
+        )
+        self.fast_integer = plain and self.coding in _INTEGER_CODINGS
+        self.fast_bcd = plain and self.coding in _BCD_CODINGS
+
+    def convert(self, field: bytes, lvar: int | None) -> tuple[RawValue, ScaledValue, str | None]:
+        """Raw value, scaled value and error text for one data field."""
+        if self.fast_integer:
+            integer = int.from_bytes(field, "little", signed=self.signed)
+            return integer, integer * self.factor, None
+        if self.fast_bcd:
+            digits = field[::-1].hex()
+            if digits.isdigit():  # no sign nibble, no error digits
+                integer = int(digits)
+                return integer, integer * self.factor, None
+        raw = _decode_value(self.coding, field, lvar, self.signed, self.as_date)
+        if raw.__class__ is InvalidValue:
+            return raw.shown, None, self.layout.error or raw.reason  # type: ignore[union-attr]
+        if self.layout.error:
+            return raw, None, self.layout.error
+        if not self.numeric or not isinstance(raw, int | float):
+            return raw, raw, None  # type: ignore[return-value]
+        if self.duration_multiplier is not None:
+            return raw, scale_value(raw, self.duration_multiplier, 0), None
+        value = raw * self.factor if isinstance(raw, int) else raw * float(self.factor)
+        if self.offset is not None:
+            value = value + self.offset
+        return raw, value, None
+
+
+# Layouts repeat on every poll of a meter, so each distinct DIB + VIB is decoded once.
+_DECODERS: dict[bytes, _RecordDecoder] = {}
+_MAX_CACHED_DECODERS = 4096
+
+
+def _decoder_for(dib_vib: bytes, vif_offset: int) -> _RecordDecoder:
+    decoder = _DECODERS.get(dib_vib)
+    if decoder is None:
+        if len(_DECODERS) >= _MAX_CACHED_DECODERS:
+            _DECODERS.clear()
+        decoder = _DECODERS[dib_vib] = _RecordDecoder(dib_vib, vif_offset)
+    return decoder
+
+
+def _vib_end(data: bytes, pos: int, record_no: int) -> int:
+    """Find where the VIB starting at ``pos`` ends, checking bounds and the VIFE limit."""
+    n = len(data)
+    vif = data[pos]
+    pos += 1
+    code = vif & 0x7F
+    extended = vif & 0x80
+    if code in (VIF_EXTENSION_FB, VIF_EXTENSION_FD) and extended:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends inside the VIF extension")
+        extended = data[pos] & 0x80
+        pos += 1
+    elif code == VIF_PLAIN_TEXT:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends before the plain-text unit")
+        end = pos + 1 + data[pos]
+        if end > n:
+            raise DecodeError(
+                f"record {record_no}: plain-text unit of {data[pos]} bytes runs past the telegram"
+            )
+        pos = end
+    count = 0
+    while extended:
+        if pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends inside the VIFEs")
+        count += 1
+        if count > MAX_VIFES:
+            raise DecodeError(f"record {record_no}: more than {MAX_VIFES} VIFEs")
+        extended = data[pos] & 0x80
+        pos += 1
+    return pos
+
+
+def _slow_decoder(data: bytes, pos: int, record_no: int) -> tuple[_RecordDecoder, int]:
+    """Find the record's DIB and VIB with all their extensions: its decoder and their end."""
+    n = len(data)
+    vif_pos = pos + 1
+    extended = data[pos] & 0x80
+    difes = 0
+    while extended:
+        if vif_pos >= n:
+            raise DecodeError(f"record {record_no}: telegram ends inside the DIFEs")
+        if difes == MAX_DIFES:
+            raise DecodeError(f"record {record_no}: more than {MAX_DIFES} DIFEs")
+        extended = data[vif_pos] & 0x80
+        vif_pos += 1
+        difes += 1
+    if vif_pos >= n:
+        raise DecodeError(f"record {record_no}: telegram ends before the VIF")
+    end = _vib_end(data, vif_pos, record_no)
+    return _decoder_for(data[pos:end], vif_pos - pos), end
 
 
 def parse_records(
@@ -268,6 +441,7 @@ def parse_records(
     there is no such DIF) and whether DIF 0x1F asked for the next telegram. ``big_endian``
     is for CI 0x76 (mode 2), where multi-byte data fields come most significant byte first.
     """
+    data = bytes(data)
     records: list[Record] = []
     keys: dict[str, int] = {}
     n = len(data)
@@ -277,40 +451,27 @@ def parse_records(
             pos += 1
             continue
         if dif in (DIF_MANUFACTURER_DATA, DIF_MORE_RECORDS_FOLLOW):
-            return records, bytes(data[pos + 1 :]), dif == DIF_MORE_RECORDS_FOLLOW
+            return records, data[pos + 1 :], dif == DIF_MORE_RECORDS_FOLLOW
         record_no = len(records) + 1
         if dif & 0x0F == 0x0F:
             raise DecodeError(f"record {record_no}: DIF 0x{dif:02X} is a reserved special function")
         if record_no > MAX_RECORDS:
             raise DecodeError(f"more than {MAX_RECORDS} records")
-        start = pos
-        pos += 1
-        storage = (dif >> 6) & 0x01
-        tariff = subunit = 0
-        extended = dif & 0x80
-        difes = 0
-        while extended:
-            if pos >= n:
-                raise DecodeError(f"record {record_no}: telegram ends inside the DIFEs")
-            if difes == MAX_DIFES:
-                raise DecodeError(f"record {record_no}: more than {MAX_DIFES} DIFEs")
-            dife = data[pos]
-            pos += 1
-            storage |= (dife & 0x0F) << (1 + 4 * difes)
-            tariff |= ((dife >> 4) & 0x03) << (2 * difes)
-            subunit |= ((dife >> 6) & 0x01) << difes
-            extended = dife & 0x80
-            difes += 1
-        dif_bytes = bytes(data[start:pos])
-        if pos >= n:
-            raise DecodeError(f"record {record_no}: telegram ends before the VIF")
-        vib = _parse_vib(data, pos, record_no)
-        vif_bytes = bytes(data[pos : vib.end])
-        pos = vib.end
+        vif_pos = pos + 1
+        if not dif & 0x80 and vif_pos < n and not data[vif_pos] & 0x80:
+            # Fast path: one DIF and one VIF, no extensions (most records).
+            end = vif_pos + 1
+            if data[vif_pos] == VIF_PLAIN_TEXT:
+                end = _vib_end(data, vif_pos, record_no)
+            dib_vib = data[pos:end]
+            decoder = _DECODERS.get(dib_vib) or _decoder_for(dib_vib, 1)
+            pos = end
+        else:
+            decoder, pos = _slow_decoder(data, pos, record_no)
 
-        coding = dif & 0x0F
         lvar: int | None = None
-        if coding == DATA_VARIABLE_LENGTH:
+        length = decoder.length
+        if length is None:
             if pos >= n:
                 raise DecodeError(f"record {record_no}: telegram ends before the LVAR byte")
             lvar = data[pos]
@@ -319,96 +480,27 @@ def parse_records(
                 length = lvar_length(lvar)
             except DecodeError as err:
                 raise DecodeError(f"record {record_no}: {err}") from None
-        else:
-            length = _DATA_LENGTHS[coding]
         if pos + length > n:
             raise DecodeError(f"record {record_no}: needs {length} data bytes, only {n - pos} left")
-        field = bytes(data[pos : pos + length])
+        field = data[pos : pos + length]
         pos += length
         if big_endian and lvar is None:
             field = field[::-1]
+        if decoder.fast_integer:  # inlined convert() for the most common record
+            raw = int.from_bytes(field, "little", signed=decoder.signed)
+            value, error = raw * decoder.factor, None
+        else:
+            try:
+                raw, value, error = decoder.convert(field, lvar)
+            except DecodeError as err:
+                raise DecodeError(f"record {record_no}: {err}") from None
 
-        try:
-            record = _build_record(
-                dif,
-                dif_bytes,
-                vif_bytes,
-                vib,
-                coding,
-                field,
-                lvar,
-                keys,
-                (storage, tariff, subunit),
-            )
-        except DecodeError as err:
-            raise DecodeError(f"record {record_no}: {err}") from None
-        records.append(record)
+        layout = decoder.layout
+        key = layout.base_key
+        if key in keys:
+            keys[key] += 1
+            key = f"{key}_{keys[key]}"
+        else:
+            keys[key] = 1
+        records.append(Record(key, layout, value, raw, error))
     return records, None, False
-
-
-def _build_record(
-    dif: int,
-    dif_bytes: bytes,
-    vif_bytes: bytes,
-    vib: _Vib,
-    coding: int,
-    field: bytes,
-    lvar: int | None,
-    keys: dict[str, int],
-    dib: tuple[int, int, int],
-) -> Record:
-    spec = vib.spec
-    modifiers = vib.modifiers
-    as_date = spec.date_like or any(m in _DATE_MODIFIERS for m in modifiers)
-    raw = _decode_value(coding, field, lvar, spec, as_date)
-
-    quantity = spec.quantity
-    unit = vib.plain_text if vib.plain_text is not None else spec.unit
-    error = vib.error
-    value: ScaledValue
-    if isinstance(raw, InvalidValue):
-        error = error or raw.reason
-        raw_value: RawValue = raw.shown
-        value = None
-    else:
-        raw_value = raw
-        value = raw
-        if as_date and not spec.date_like:
-            quantity = Quantity.DATE if len(field) == 2 else Quantity.DATE_TIME
-            unit = ""
-        elif any(m in _DURATION_MODIFIERS for m in modifiers):
-            unit = "s"
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                value = scale_value(raw, vib.duration_multiplier, 0)
-        elif isinstance(raw, int | float) and not isinstance(raw, bool):
-            value = scale_value(raw, spec.multiplier, spec.exponent + vib.exponent)
-            if vib.offset_exponent is not None:
-                value = value + scale_value(1, spec.multiplier, vib.offset_exponent)
-            for modifier in modifiers:
-                unit += PER_UNIT_SUFFIX.get(modifier, "")
-        if error:
-            value = None
-
-    function = _FUNCTIONS[(dif >> 4) & 0x03]
-    key = _record_key(quantity, vib, function, dib)
-    seen = keys.get(key, 0) + 1
-    keys[key] = seen
-    if seen > 1:
-        key = f"{key}_{seen}"
-    storage, tariff, subunit = dib
-    return Record(
-        key=key,
-        quantity=quantity,
-        unit=unit,
-        value=value,
-        raw_value=raw_value,
-        function=function,
-        storage=storage,
-        tariff=tariff,
-        subunit=subunit,
-        dif=dif_bytes,
-        vif=vif_bytes,
-        modifiers=tuple(modifiers),
-        plain_text_unit=vib.plain_text,
-        error=error,
-    )
