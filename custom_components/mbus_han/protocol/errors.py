@@ -56,3 +56,15 @@ class CollisionError(BusError):
 
 class UnexpectedAnswerError(BusError):
     """A valid frame came back that does not answer the request (wrong type or address)."""
+
+
+class DecryptionError(DecodeError):
+    """A ciphered HAN APDU could not be deciphered: unsupported security or wrong key."""
+
+
+class EncryptionKeyRequiredError(DecryptionError):
+    """The meter encrypts its push data and no encryption key (GUEK) was given."""
+
+
+class AuthenticationTagError(DecryptionError):
+    """The GCM authentication tag does not match: wrong authentication key or altered data."""
