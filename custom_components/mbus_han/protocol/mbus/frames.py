@@ -10,11 +10,12 @@ Four frame types share the wire:
 ``CS`` is the arithmetic sum of C, A, CI and data modulo 256, and ``L`` counts C, A, CI and
 data. Anything that breaks these rules raises :class:`FrameError`; a frame that parses is
 structurally sound but its user data is not yet interpreted (see :mod:`.telegram`).
+Frames are named tuples: immutable, and cheap to build on every poll.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import FrameError
 
@@ -49,8 +50,7 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     return sum(data) & 0xFF
 
 
-@dataclass(frozen=True, slots=True)
-class AckFrame:
+class AckFrame(NamedTuple):
     """The single character ``E5``: a slave's acknowledge."""
 
     @property
@@ -59,8 +59,7 @@ class AckFrame:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class ShortFrame:
+class ShortFrame(NamedTuple):
     """``10 C A CS 16``: SND_NKE, REQ_UD1/2 and other requests without data."""
 
     control: int
@@ -72,8 +71,7 @@ class ShortFrame:
         return bool(self.control & C_PRM)
 
 
-@dataclass(frozen=True, slots=True)
-class ControlFrame:
+class ControlFrame(NamedTuple):
     """``68 03 03 68 C A CI CS 16``: a long frame with a CI field and no data."""
 
     control: int
@@ -86,8 +84,7 @@ class ControlFrame:
         return bool(self.control & C_PRM)
 
 
-@dataclass(frozen=True, slots=True)
-class LongFrame:
+class LongFrame(NamedTuple):
     """``68 L L 68 C A CI data CS 16``: SND_UD from the master, RSP_UD from a slave."""
 
     control: int

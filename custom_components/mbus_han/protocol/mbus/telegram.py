@@ -31,28 +31,43 @@ SHORT_HEADER_LENGTH = 4
 type DecodeResult = Telegram | ApplicationError
 
 
+type _Identity = tuple[int | None, str, str, int, Medium, int]
+
+# The identity bytes (ID, manufacturer, version, medium) of a meter never change between
+# polls, so each distinct one is decoded once (bounded like the record layouts).
+_IDENTITIES: dict[tuple[bytes, bool], _Identity] = {}
+_MAX_CACHED_IDENTITIES = 4096
+
+
+def _identity(data: bytes, big_endian: bool) -> _Identity:
+    key = (data[:8], big_endian)
+    identity = _IDENTITIES.get(key)
+    if identity is None:
+        id_bytes = data[0:4] if not big_endian else data[3::-1]
+        identification = decode_bcd(id_bytes)
+        man_code = int.from_bytes(data[4:6], "big" if big_endian else "little")
+        identity = (
+            None if isinstance(identification, InvalidValue) else identification,
+            id_bytes[::-1].hex().upper(),
+            decode_manufacturer(man_code),
+            data[6],
+            Medium.from_code(data[7]),
+            data[7],
+        )
+        if len(_IDENTITIES) >= _MAX_CACHED_IDENTITIES:
+            _IDENTITIES.clear()
+        _IDENTITIES[key] = identity
+    return identity
+
+
 def decode_long_header(data: bytes, *, big_endian: bool = False) -> Header:
     """Decode the 12-byte fixed header: ID, manufacturer, version, medium, access, status, sig."""
     if len(data) < LONG_HEADER_LENGTH:
         raise DecodeError(
             f"telegram too short for its header: {len(data)} of {LONG_HEADER_LENGTH} bytes"
         )
-    order = "big" if big_endian else "little"
-    id_bytes = data[0:4] if not big_endian else data[3::-1]
-    identification = decode_bcd(id_bytes)
-    id_text = id_bytes[::-1].hex().upper()
-    man_code = int.from_bytes(data[4:6], order)
-    return Header(
-        id=None if isinstance(identification, InvalidValue) else identification,
-        id_text=id_text,
-        manufacturer=decode_manufacturer(man_code),
-        version=data[6],
-        medium=Medium.from_code(data[7]),
-        medium_code=data[7],
-        access_number=data[8],
-        status=data[9],
-        signature=int.from_bytes(data[10:12], order),
-    )
+    signature = int.from_bytes(data[10:12], "big" if big_endian else "little")
+    return Header(*_identity(data, big_endian), data[8], data[9], signature)
 
 
 def decode_short_header(data: bytes, *, big_endian: bool = False) -> Header:
