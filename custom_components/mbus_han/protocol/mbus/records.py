@@ -114,7 +114,6 @@ class _Vib:
 
     __slots__ = (
         "duration_multiplier",
-        "end",
         "error",
         "exponent",
         "modifiers",
@@ -131,36 +130,23 @@ class _Vib:
         self.error: str | None = None
         self.plain_text: str | None = None
         self.duration_multiplier = 1
-        self.end = 0
 
 
-def _parse_vib(data: bytes, pos: int, record_no: int) -> _Vib:
-    """Parse VIF and VIFEs starting at ``pos``."""
-    n = len(data)
+def _parse_vib(vib_bytes: bytes) -> _Vib:
+    """Interpret a whole VIB (VIF, plain-text unit, VIFEs) already bounded by :func:`_vib_end`."""
     vib = _Vib()
-    vif = data[pos]
-    pos += 1
+    vif = vib_bytes[0]
+    pos = 1
     code = vif & 0x7F
     extended = vif & 0x80
     manufacturer_vifes = False
     if code in (VIF_EXTENSION_FB, VIF_EXTENSION_FD) and extended:
-        if pos >= n:
-            raise DecodeError(f"record {record_no}: telegram ends inside the VIF extension")
         table = EXTENSION_FB if code == VIF_EXTENSION_FB else EXTENSION_FD
-        vife = data[pos]
-        pos += 1
-        vib.spec = table.get(vife & 0x7F, RESERVED_SPEC)
-        extended = vife & 0x80
+        vib.spec = table.get(vib_bytes[1] & 0x7F, RESERVED_SPEC)
+        pos = 2
     elif code == VIF_PLAIN_TEXT:
-        if pos >= n:
-            raise DecodeError(f"record {record_no}: telegram ends before the plain-text unit")
-        length = data[pos]
-        end = pos + 1 + length
-        if end > n:
-            raise DecodeError(
-                f"record {record_no}: plain-text unit of {length} bytes runs past the telegram"
-            )
-        vib.plain_text = data[pos + 1 : end][::-1].decode("latin-1")
+        end = 2 + vib_bytes[1]
+        vib.plain_text = vib_bytes[2:end][::-1].decode("latin-1")
         vib.spec = PLAIN_TEXT_SPEC
         pos = end
     elif code == VIF_MANUFACTURER:
@@ -168,23 +154,12 @@ def _parse_vib(data: bytes, pos: int, record_no: int) -> _Vib:
         manufacturer_vifes = True
     else:
         vib.spec = PRIMARY.get(code, RESERVED_SPEC)
-
-    count = 0
-    while extended:
-        if pos >= n:
-            raise DecodeError(f"record {record_no}: telegram ends inside the VIFEs")
-        count += 1
-        if count > MAX_VIFES:
-            raise DecodeError(f"record {record_no}: more than {MAX_VIFES} VIFEs")
-        vife = data[pos]
-        pos += 1
-        extended = vife & 0x80
+    for vife in vib_bytes[pos:]:
         if manufacturer_vifes:
-            continue
+            break
         _apply_vife(vib, vife & 0x7F)
         if vib.modifiers and vib.modifiers[-1] is Modifier.MANUFACTURER_SPECIFIC:
             manufacturer_vifes = True  # the rest belongs to the manufacturer
-    vib.end = pos
     return vib
 
 
@@ -286,7 +261,7 @@ class _RecordDecoder:
             storage |= (dife & 0x0F) << (1 + 4 * index)
             tariff |= ((dife >> 4) & 0x03) << (2 * index)
             subunit |= ((dife >> 6) & 0x01) << index
-        vib = _parse_vib(dib_vib, vif_offset, 0)
+        vib = _parse_vib(dib_vib[vif_offset:])
         spec = vib.spec
         modifiers = tuple(vib.modifiers)
         self.coding = dif & 0x0F
