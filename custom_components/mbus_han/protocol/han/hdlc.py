@@ -1,0 +1,277 @@
+"""HDLC frame format type 3 as HAN meters send it (IEC 62056-46), from one frame or a byte stream.
+
+Layout between the 0x7E flags: format (type nibble 0xA, segmentation bit, 11-bit length),
+destination and source address (1-4 bytes each, the last byte has bit 0 set), control, HCS, the
+information field and FCS; HCS and FCS are CRC-16/X.25. A frame without information field has
+one check sequence only. The meters do no octet stuffing, so a 0x7E or 0x7D inside a frame is
+data: frames are delimited by their length field and accepted only when both check sequences
+and the closing flag hold. A closing flag may open the next frame.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass
+
+from ..errors import FrameError
+
+FLAG = 0x7E
+FORMAT_TYPE_3 = 0xA
+SEGMENTED = 0x08
+MAX_ADDRESS_BYTES = 4
+MAX_FRAME_LENGTH = 0x7FF  # 11 bits
+# Reassembled segments beyond this are an attack or line noise, not a meter list.
+MAX_REASSEMBLED = 64 * 1024
+
+# CRC-16/X.25 is the bit-reflected CCITT CRC. ``binascii.crc_hqx`` computes the unreflected one
+# in C, so reflect every input byte, run it, and reflect the 16-bit result: ~50x faster than a
+# Python loop over a 400-byte list 3 frame.
+_REVERSE_BITS = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+_REVERSE_HIGH = [int(f"{i:08b}"[::-1], 2) for i in range(256)]
+
+
+def crc16_x25(data: bytes | bytearray) -> int:
+    """CRC-16/X.25 (init 0xFFFF, reflected, final XOR 0xFFFF) of ``data``."""
+    crc = binascii.crc_hqx(data.translate(_REVERSE_BITS), 0xFFFF)
+    return ((_REVERSE_HIGH[crc & 0xFF] << 8) | _REVERSE_HIGH[crc >> 8]) ^ 0xFFFF
+
+
+class NotAFrameStartError(FrameError):
+    """A 0x7E followed by no format field: an idle or closing flag, or junk; not a bad frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class HdlcFrame:
+    """One frame whose check sequences and closing flag hold."""
+
+    segmented: bool
+    destination: int
+    source: int
+    control: int
+    information: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    segmented: bool
+    length: int  # frame length as the format field counts it (flags excluded)
+    destination: int
+    source: int
+    control: int
+    end: int  # offset after the control byte, counted from the opening flag
+
+
+def _read_address(buf: bytes | bytearray, pos: int) -> tuple[int, int] | None:
+    """Return (address, next offset), ``None`` if more bytes are needed; raise when too long."""
+    value = 0
+    for index in range(MAX_ADDRESS_BYTES):
+        if pos + index >= len(buf):
+            return None
+        byte = buf[pos + index]
+        value = (value << 7) | (byte >> 1)
+        if byte & 1:
+            return value, pos + index + 1
+    raise FrameError(f"HDLC address longer than {MAX_ADDRESS_BYTES} bytes")
+
+
+def _read_header(buf: bytes | bytearray, start: int) -> _Header | None:
+    """Read the header of the frame whose opening flag is at ``start``; ``None`` = need more."""
+    if len(buf) < start + 3:
+        return None
+    first = buf[start + 1]
+    if first >> 4 != FORMAT_TYPE_3:
+        raise NotAFrameStartError(f"format byte 0x{first:02X} is not HDLC frame format type 3")
+    length = ((first & 0x07) << 8) | buf[start + 2]
+    destination = _read_address(buf, start + 3)
+    if destination is None:
+        return None
+    source = _read_address(buf, destination[1])
+    if source is None:
+        return None
+    end = source[1] + 1
+    if len(buf) < end + 2:  # HCS, or FCS of a frame without information field
+        return None
+    if length < end - start - 1 + 2:
+        raise FrameError(f"HDLC length {length} is shorter than the frame header")
+    return _Header(
+        segmented=bool(first & SEGMENTED),
+        length=length,
+        destination=destination[0],
+        source=source[0],
+        control=buf[end - 1],
+        end=end,
+    )
+
+
+def _check_sequence_ok(buf: bytes | bytearray, start: int, end: int) -> bool:
+    """True when the two bytes at ``end`` are the CRC (little-endian) of ``buf[start:end]``."""
+    return crc16_x25(buf[start:end]) == buf[end] | (buf[end + 1] << 8)
+
+
+def _has_header_check(header: _Header, start: int) -> bool:
+    """A frame with an information field has an HCS after the control byte."""
+    return header.length > header.end - start - 1 + 2
+
+
+def _check_hcs(buf: bytes | bytearray, header: _Header, start: int) -> None:
+    if _has_header_check(header, start) and not _check_sequence_ok(buf, start + 1, header.end):
+        raise FrameError("HDLC header check sequence (HCS) is wrong")
+
+
+def _finish(buf: bytes | bytearray, header: _Header, start: int) -> HdlcFrame:
+    """Check FCS and closing flag of a complete frame and cut out its information field."""
+    fcs_at = start + 1 + header.length - 2
+    if not _check_sequence_ok(buf, start + 1, fcs_at):
+        raise FrameError("HDLC frame check sequence (FCS) is wrong")
+    if buf[fcs_at + 2] != FLAG:
+        raise FrameError(f"HDLC frame ends in 0x{buf[fcs_at + 2]:02X}, not the flag 0x7E")
+    info_at = header.end + 2 if _has_header_check(header, start) else header.end
+    return HdlcFrame(
+        segmented=header.segmented,
+        destination=header.destination,
+        source=header.source,
+        control=header.control,
+        information=bytes(buf[info_at:fcs_at]),
+    )
+
+
+def parse_hdlc_frame(raw: bytes | bytearray) -> HdlcFrame:
+    """Parse exactly one frame ``7E ... 7E``; raise :class:`FrameError` on any violation."""
+    if len(raw) < 2 or raw[0] != FLAG:
+        raise FrameError("HDLC frame does not start with the flag 0x7E")
+    header = _read_header(raw, 0)
+    if header is None:
+        raise FrameError(f"HDLC frame truncated in its header ({len(raw)} bytes)")
+    _check_hcs(raw, header, 0)
+    if len(raw) != header.length + 2:
+        raise FrameError(f"HDLC length field says {header.length + 2} bytes, have {len(raw)}")
+    return _finish(raw, header, 0)
+
+
+@dataclass(slots=True)
+class HdlcStats:
+    """Counters for diagnostics: frames accepted, rejected, and junk skipped."""
+
+    frames: int = 0
+    bad_frames: int = 0  # a frame start whose HCS, FCS or closing flag failed
+    discarded_bytes: int = 0
+    dropped_segments: int = 0
+
+
+class HdlcFramer:
+    """Incremental HDLC frame extractor: feed chunks of any size, get whole valid frames back.
+
+    A start that fails any check loses only its opening flag: the search restarts at the next
+    0x7E, so a truncated or corrupted frame never hides an intact one behind it. The HCS is
+    checked as soon as the header is in, so junk claiming a long length is thrown away at once
+    instead of stalling the stream. The buffer never holds more than one maximal frame plus the
+    last chunk.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self.stats = HdlcStats()
+
+    @property
+    def pending(self) -> int:
+        """Bytes buffered that do not yet form a whole frame."""
+        return len(self._buffer)
+
+    def reset(self) -> None:
+        """Forget a partial frame (e.g. after a silence longer than a frame takes)."""
+        self.stats.discarded_bytes += len(self._buffer)
+        self._buffer.clear()
+
+    def feed(self, chunk: bytes | bytearray) -> list[HdlcFrame]:
+        """Add ``chunk`` and return every frame that is now complete and valid."""
+        buf = self._buffer
+        buf += chunk
+        frames: list[HdlcFrame] = []
+        start = 0
+        while True:
+            start = buf.find(FLAG, start)
+            if start < 0:
+                self.stats.discarded_bytes += len(buf)
+                buf.clear()
+                break
+            try:
+                header = _read_header(buf, start)
+                if header is None:
+                    break
+                _check_hcs(buf, header, start)
+                end = start + header.length + 2
+                if len(buf) <= end - 1:
+                    break
+                frames.append(_finish(buf, header, start))
+            except NotAFrameStartError:
+                start += 1
+                continue
+            except FrameError:
+                self.stats.bad_frames += 1
+                start += 1
+                continue
+            self.stats.frames += 1
+            self.stats.discarded_bytes += start
+            del buf[: end - 1]  # keep the closing flag: it may open the next frame
+            start = 0
+        if start > 0:
+            self.stats.discarded_bytes += start
+            del buf[:start]
+        return frames
+
+
+class SegmentAssembler:
+    """Join the information fields of segmented frames (segmentation bit set on all but last)."""
+
+    def __init__(self, stats: HdlcStats) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._stats = stats
+
+    def add(self, frame: HdlcFrame) -> bytes | None:
+        """Return the whole information field once its last segment is in, else ``None``."""
+        if not frame.segmented and not self._parts:
+            return frame.information
+        self._size += len(frame.information)
+        if self._size > MAX_REASSEMBLED:
+            self._stats.dropped_segments += len(self._parts) + 1
+            self._parts.clear()
+            self._size = 0
+            return None
+        self._parts.append(frame.information)
+        if frame.segmented:
+            return None
+        whole = b"".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        return whole
+
+
+def _encode_address(value: int) -> bytes:
+    """Address in 7-bit groups, end bit on the last; 1, 2 or 4 bytes as DLMS allows."""
+    size = next((n for n in (1, 2, 4) if value < 1 << (7 * n)), None)
+    if size is None or value < 0:
+        raise ValueError(f"HDLC address {value} does not fit in 4 bytes")
+    groups = [(value >> (7 * shift)) & 0x7F for shift in range(size - 1, -1, -1)]
+    return bytes(group << 1 for group in groups[:-1]) + bytes(((groups[-1] << 1) | 1,))
+
+
+def encode_hdlc_frame(
+    information: bytes,
+    destination: int = 0x20,
+    source: int = 0x241,
+    control: int = 0x13,
+    segmented: bool = False,
+) -> bytes:
+    """Build ``7E ... 7E`` with HCS and FCS (the simulator's frames; defaults as Aidon sends)."""
+    header = _encode_address(destination) + _encode_address(source) + bytes((control,))
+    check_sequences = 4 if information else 2
+    length = 2 + len(header) + len(information) + check_sequences
+    if length > MAX_FRAME_LENGTH:
+        raise ValueError(f"HDLC frame of {length} bytes exceeds the 11-bit length field")
+    first = (FORMAT_TYPE_3 << 4) | (SEGMENTED if segmented else 0) | (length >> 8)
+    frame = bytearray((first, length & 0xFF)) + header
+    if information:
+        frame += crc16_x25(frame).to_bytes(2, "little") + information
+    frame += crc16_x25(frame).to_bytes(2, "little")
+    return bytes((FLAG,)) + bytes(frame) + bytes((FLAG,))
