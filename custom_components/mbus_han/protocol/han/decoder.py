@@ -170,6 +170,22 @@ class HanStreamDecoder:
         self._hdlc.reset()
         self._mbus.reset()
 
+    def flush(self) -> list[HanReading | DecodeError]:
+        """Decode what an idle line leaves (call after ``hdlc.IDLE_CHARACTERS`` of silence).
+
+        A frame cut short stops waiting for bytes that will not come, and intact frames behind
+        it are decoded.
+        """
+        if self.transport is not Transport.HDLC:
+            self._mbus.reset()  # M-Bus frames are at most 261 bytes: nothing worth saving
+            return []
+        results: list[HanReading | DecodeError] = []
+        for frame in self._hdlc.flush():
+            payload = self._segments.add(frame)
+            if payload is not None:
+                results.append(self._decode(decode_llc, payload))
+        return results
+
     def feed(self, chunk: bytes) -> list[HanReading | DecodeError]:
         """Decode every push ``chunk`` completes; errors are returned, not raised."""
         results: list[HanReading | DecodeError] = []

@@ -20,6 +20,8 @@ FORMAT_TYPE_3 = 0xA
 SEGMENTED = 0x08
 MAX_ADDRESS_BYTES = 4
 MAX_FRAME_LENGTH = 0x7FF  # 11 bits
+# A meter sends each frame back to back; this much silence means a frame still buffered is cut.
+IDLE_CHARACTERS = 64
 # Reassembled segments beyond this are an attack or line noise, not a meter list.
 MAX_REASSEMBLED = 64 * 1024
 
@@ -217,6 +219,31 @@ class HdlcFramer:
         if start > 0:
             self.stats.discarded_bytes += start
             del buf[:start]
+        return frames
+
+    def flush(self) -> list[HdlcFrame]:
+        """The line went idle: a frame still incomplete now never will be.
+
+        A truncated frame whose header holds waits for as many bytes as its length field says,
+        holding up intact frames behind it. Drop each such start and return whatever complete
+        frames the buffer still has. Call it after a silence of :data:`IDLE_CHARACTERS`.
+        """
+        buf = self._buffer
+        frames: list[HdlcFrame] = []
+        while buf:
+            start = buf.find(FLAG)
+            if start < 0:
+                self.stats.discarded_bytes += len(buf)
+                buf.clear()
+                break
+            try:
+                if _read_header(buf, start) is not None:
+                    self.stats.bad_frames += 1
+            except FrameError:
+                pass
+            self.stats.discarded_bytes += start + 1
+            del buf[: start + 1]
+            frames.extend(self.feed(b""))
         return frames
 
 
