@@ -61,8 +61,15 @@ class MbusLink:
         self.timing = timing
         self.stats = LinkStats()
 
-    async def exchange(self, request: Frame, *, expect_answer: bool = True) -> Reception:
-        """Flush stale input, send ``request`` and collect the answer (or the silence)."""
+    async def exchange(
+        self, request: Frame, *, expect_answer: bool = True, whole_window: bool = False
+    ) -> Reception:
+        """Flush stale input, send ``request`` and collect the answer (or the silence).
+
+        Normally the first valid frame ends the exchange. With ``whole_window`` (probes) the
+        link listens until the answer window closes: a second answer, even a clean one from
+        a slave with a longer answer delay, marks the reception as garbled (several slaves).
+        """
         encoded = encode_frame(request)
         self.channel.discard_input()
         self.channel.write(encoded)
@@ -72,13 +79,14 @@ class MbusLink:
             await asyncio.sleep(self.timing.wire_time(len(encoded)))
             return Reception(None, garbled=False, echo=False, raw=b"")
         deadline = loop.time() + self.timing.answer_timeout(len(encoded))
-        return await self._collect(deadline)
+        return await self._collect(deadline, whole_window=whole_window)
 
-    async def _collect(self, deadline: float) -> Reception:
+    async def _collect(self, deadline: float, *, whole_window: bool) -> Reception:
         loop = asyncio.get_running_loop()
         framer = MbusFramer()
         raw = bytearray()
         echo = False
+        answers: list[Frame] = []
         while (remaining := deadline - loop.time()) > 0:
             try:
                 async with asyncio.timeout(remaining):
@@ -91,20 +99,26 @@ class MbusLink:
                     echo = True
                     self.stats.echoes += 1
                     continue
-                garbled = framer.stats.discarded_bytes > 0
-                self.stats.answers += 1
-                self.stats.garbled += garbled
-                return Reception(frame, garbled=garbled, echo=echo, raw=bytes(raw))
+                answers.append(frame)
+                if not whole_window:
+                    return self._received(answers, framer, echo, raw)
             if framer.pending:
                 # A frame has started: it must now complete at line speed.
                 missing = _missing_bytes(raw[len(raw) - framer.pending :])
                 deadline = max(deadline, loop.time() + self.timing.completion_timeout(missing))
-        garbled = framer.pending > 0 or framer.stats.discarded_bytes > 0
-        if garbled:
-            self.stats.garbled += 1
-        else:
+        return self._received(answers, framer, echo, raw)
+
+    def _received(
+        self, answers: list[Frame], framer: MbusFramer, echo: bool, raw: bytearray
+    ) -> Reception:
+        garbled = framer.pending > 0 or framer.stats.discarded_bytes > 0 or len(answers) > 1
+        if answers:
+            self.stats.answers += 1
+        elif not garbled:
             self.stats.silences += 1
-        return Reception(None, garbled=garbled, echo=echo, raw=bytes(raw))
+        self.stats.garbled += garbled
+        frame = answers[0] if answers else None
+        return Reception(frame, garbled=garbled, echo=echo, raw=bytes(raw))
 
     async def wait_for_silence(self) -> None:
         """Read and drop bytes until the line has been quiet for the answer window.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import CollisionError, NoAnswerError, UnexpectedAnswerError
@@ -104,7 +104,6 @@ class MasterStats:
     retries: int = 0
     repeated_telegrams: int = 0
     sessions: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 def _is_ack(frame: Frame) -> bool:
@@ -263,7 +262,7 @@ class MbusMaster:
                 self.stats.retries += 1
                 if garbled_seen:
                     await self.link.wait_for_silence()
-            reception = await self.link.exchange(request)
+            reception = await self.link.exchange(request, whole_window=True)
             if isinstance(reception.frame, AckFrame) and not reception.garbled:
                 return Presence.ONE
             if reception.frame is not None or reception.garbled:

@@ -105,6 +105,7 @@ class SimulatedBus:
         self.timing = timing or SimulatorTiming()
         self.faults = faults or BusFaults()
         self.requests_seen: list[Frame] = []
+        self.requests_lost = 0  # arrived while a slave was still answering (line busy)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -116,11 +117,30 @@ class SimulatedBus:
     async def serve(self, reader: asyncio.StreamReader, writer: ByteWriter) -> None:
         """Answer master frames from ``reader`` on ``writer`` until end of input."""
         framer = MbusFramer()
-        while chunk := await reader.read(_READ_SIZE):
-            for frame in framer.feed(chunk):
-                if frame.from_master:
-                    async with self._lock:
-                        await self._answer(frame, writer)
+        answering: asyncio.Task[None] | None = None
+        try:
+            while chunk := await reader.read(_READ_SIZE):
+                for frame in framer.feed(chunk):
+                    if not frame.from_master:
+                        continue
+                    if answering is not None and not answering.done():
+                        # Half duplex: a slave that is still answering does not listen.
+                        self.requests_lost += 1
+                        continue
+                    answering = asyncio.get_running_loop().create_task(
+                        self._answer_safely(frame, writer)
+                    )
+        finally:
+            if answering is not None:
+                answering.cancel()
+                await asyncio.gather(answering, return_exceptions=True)
+
+    async def _answer_safely(self, frame: Frame, writer: ByteWriter) -> None:
+        try:
+            async with self._lock:
+                await self._answer(frame, writer)
+        except (ConnectionError, OSError) as err:
+            _LOGGER.debug("master went away while we answered: %s", err)
 
     async def _answer(self, frame: Frame, writer: ByteWriter) -> None:
         self.requests_seen.append(frame)

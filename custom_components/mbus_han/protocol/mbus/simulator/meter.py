@@ -57,6 +57,9 @@ class Fault(Enum):
     NO_ANSWER = "no_answer"  # the meter stays silent
     LATE_ANSWER = "late_answer"  # the answer starts after the standard's window
     BIT_ERROR = "bit_error"  # one bit of the answer flips on the line
+    # The meter's FCB is out of step (e.g. it ignored a reset): it takes the toggled request
+    # for a repetition, sends its previous telegram again, and is in step afterwards.
+    REPEAT = "repeat"
 
 
 class SimulatedMeter:
@@ -158,6 +161,11 @@ class SimulatedMeter:
     def _request_data(self, control: int) -> bytes:
         fcv = bool(control & C_FCV)
         fcb = bool(control & C_FCB)
+        if self.faults and self.faults[0] is Fault.REPEAT and self._last_answer is not None:
+            self.faults.popleft()
+            if fcv:
+                self._expected_fcb = not fcb
+            return self._last_answer
         if (
             fcv
             and self._expected_fcb is not None
