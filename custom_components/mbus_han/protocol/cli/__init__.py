@@ -21,7 +21,7 @@ EXIT_NO_ANSWER = 4  # nothing (valid) came back from the meter(s)
 
 # (group, help, command modules in this package)
 GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("mbus", "wired M-Bus meters (EN 13757)", ("mbus_decode",)),
+    ("mbus", "wired M-Bus meters (EN 13757)", ("mbus_decode", "mbus_bus", "mbus_simulate")),
     ("han", "HAN-port smart electricity meters (DLMS/COSEM push)", ("han",)),
 )
 

@@ -16,13 +16,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ...simio import ByteWriter, PtyEndpoint, open_pty, serve_tcp, write_paced
+from ...simio import ByteWriter, PtyEndpoint, open_pty, serve_tcp
 from ..framer import MbusFramer
 from ..frames import Frame, encode_frame
 from .meter import Fault, SimulatedMeter
 
 _LOGGER = logging.getLogger(__name__)
 _READ_SIZE = 4096
+_PACING_SLICE = 0.01  # s: fine enough to look like a UART, coarse enough for the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ class SimulatedBus:
         # The request occupies the line for its wire time before any slave can answer; an
         # echoing converter sends it back during that time.
         if self.faults.echo:
-            await write_paced(writer, request, timing.baudrate, timing.time_scale)
+            await self._send(writer, request)
         elif timing.time_scale > 0:
             await asyncio.sleep(timing.seconds(len(request) * timing.bits_per_char))
         answers: list[tuple[int, bytes]] = []
@@ -172,7 +173,31 @@ class SimulatedBus:
         delay = timing.seconds(delay_bits) + (timing.late_delay if late else 0.0)
         if delay > 0:
             await asyncio.sleep(delay)
-        await write_paced(writer, superimpose(answers), timing.baudrate, timing.time_scale)
+        await self._send(writer, superimpose(answers))
+
+    async def _send(self, writer: ByteWriter, data: bytes) -> None:
+        """Put ``data`` on the line at the baud rate.
+
+        Each slice is handed over when its last stop bit would have left the wire, never
+        before: a master must not see a byte earlier than a real UART could deliver it, and
+        once the last byte is out the slave is listening again.
+        """
+        timing = self.timing
+        if timing.time_scale <= 0:
+            writer.write(data)
+            await writer.drain()
+            return
+        loop = asyncio.get_running_loop()
+        per_byte = timing.seconds(timing.bits_per_char)
+        slice_len = max(1, int(_PACING_SLICE / per_byte))
+        start = loop.time()
+        for offset in range(0, len(data), slice_len):
+            piece = data[offset : offset + slice_len]
+            delay = start + (offset + len(piece)) * per_byte - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            writer.write(piece)
+            await writer.drain()
 
     # -- endpoints ----------------------------------------------------------------------
 
