@@ -1,7 +1,55 @@
 """The M-Bus & HAN integration: wired M-Bus heat meters and HAN-port smart electricity meters.
 
 The protocol code lives in the pure-Python subpackage :mod:`.protocol`, which never imports
-Home Assistant; the Home Assistant glue around it only schedules I/O and translates results.
+Home Assistant; this glue only schedules I/O and translates results into entities.
 """
 
-DOMAIN = "mbus_han"
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .const import CONF_KIND, CONF_PORT, DOMAIN, KIND_MBUS
+from .mbus_coordinator import MbusCoordinator
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+@dataclass(slots=True)
+class MbusHanRuntimeData:
+    """What a loaded entry holds: the coordinator of its port."""
+
+    coordinator: MbusCoordinator
+
+
+type MbusHanConfigEntry = ConfigEntry[MbusHanRuntimeData]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
+    """Set up one port: register the bus as a device, poll its meters, add the platforms."""
+    if entry.data[CONF_KIND] != KIND_MBUS:
+        return False  # HAN ports are not supported by this version yet
+    coordinator = MbusCoordinator(hass, entry)
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=f"M-Bus {entry.data[CONF_PORT]}",
+        model="M-Bus",
+        manufacturer="M-Bus & HAN",
+    )
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = MbusHanRuntimeData(coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
+    """Unload the platforms and close the port."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.coordinator.async_shutdown()
+    return unloaded

@@ -299,3 +299,29 @@ def _open_error(url: str, exc: Exception, connect_timeout: float) -> TransportEr
             return ConnectionFailedError(f"{url}: cannot connect: {exc.strerror or exc}")
         return TransportError(f"{url}: cannot open: {exc.strerror or exc}")
     return TransportError(f"{url}: cannot open: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    """A serial port found on this machine, for a user to pick from."""
+
+    device: str  # the stable name where there is one (/dev/serial/by-id/...)
+    description: str  # adapter make and model as the USB descriptor says
+    vid: int | None = None
+    pid: int | None = None
+    serial_number: str | None = None
+
+
+async def async_list_ports() -> list[PortInfo]:
+    """Serial ports present now, by their stable names where the system has them."""
+    ports = await serialx.async_list_serial_ports()
+    return [
+        PortInfo(
+            device=str(port.device),
+            description=port.description,
+            vid=port.vid,
+            pid=port.pid,
+            serial_number=port.serial_number,
+        )
+        for port in ports
+    ]

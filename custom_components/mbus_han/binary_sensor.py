@@ -1,0 +1,113 @@
+"""Binary sensors: a meter's error flags and the error bits of its status byte."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from . import MbusHanConfigEntry
+from .entity import MbusMeterEntity, meter_identifier
+from .mbus_coordinator import MbusCoordinator
+from .protocol.mbus.model import Quantity, StatusBit, Telegram
+
+PARALLEL_UPDATES = 0
+
+# Status byte bits that mean the meter itself reports a problem (EN 13757-3 table 5).
+STATUS_ERROR_BITS = (
+    StatusBit.APPLICATION_ERROR | StatusBit.POWER_LOW | StatusBit.PERMANENT_ERROR
+) | StatusBit.TEMPORARY_ERROR
+
+
+@dataclass(frozen=True, kw_only=True)
+class MbusBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A problem indicator computed from a meter's telegram."""
+
+    has_fn: Callable[[Telegram], bool]
+    is_on_fn: Callable[[Telegram], bool | None]
+
+
+def _error_flags(telegram: Telegram) -> int | None:
+    for record in telegram.records:
+        if record.quantity is Quantity.ERROR_FLAGS and isinstance(record.value, int):
+            return record.value
+    return None
+
+
+BINARY_SENSORS: tuple[MbusBinarySensorEntityDescription, ...] = (
+    MbusBinarySensorEntityDescription(
+        key="error_flags",
+        translation_key="error_flags",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        has_fn=lambda telegram: _error_flags(telegram) is not None,
+        is_on_fn=lambda telegram: None if (flags := _error_flags(telegram)) is None else flags != 0,
+    ),
+    MbusBinarySensorEntityDescription(
+        key="status",
+        translation_key="status",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        has_fn=lambda telegram: telegram.header is not None,
+        is_on_fn=lambda telegram: (
+            None if telegram.header is None else bool(telegram.header.status & STATUS_ERROR_BITS)
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MbusHanConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the problem sensors of every meter that answers, as meters appear."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_meters() -> None:
+        new: list[MbusProblemSensor] = []
+        for address, telegram in coordinator.data.telegrams.items():
+            for description in BINARY_SENSORS:
+                unique_id = f"{meter_identifier(address, telegram)}-{description.key}"
+                if unique_id in known or not description.has_fn(telegram):
+                    continue
+                known.add(unique_id)
+                new.append(MbusProblemSensor(coordinator, address, telegram, description))
+        if new:
+            async_add_entities(new)
+
+    add_new_meters()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_meters))
+
+
+class MbusProblemSensor(MbusMeterEntity, BinarySensorEntity):
+    """On while the meter reports an error."""
+
+    entity_description: MbusBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: MbusCoordinator,
+        address: str,
+        telegram: Telegram,
+        description: MbusBinarySensorEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, address, telegram)
+        self.entity_description = description
+        self._attr_unique_id = f"{self.meter_id}-{description.key}"
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether the meter reports the problem."""
+        telegram = self.telegram
+        return None if telegram is None else self.entity_description.is_on_fn(telegram)

@@ -1,0 +1,353 @@
+"""Config flow: pick a port, say what is on it, find or enter the meters, test, done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+
+from . import MbusHanConfigEntry
+from .const import (
+    CONF_ADDRESSES,
+    CONF_BAUDRATE,
+    CONF_KIND,
+    CONF_METERS,
+    CONF_PORT,
+    CONF_SCAN_INTERVAL,
+    CONF_SETUP_METHOD,
+    DEFAULT_BAUDRATE,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    KIND_MBUS,
+    MAX_SCAN_INTERVAL,
+    MBUS_BAUD_RATES,
+    MIN_SCAN_INTERVAL,
+)
+from .protocol.errors import (
+    BusError,
+    DecodeError,
+    PortNotFoundError,
+    PortPermissionError,
+    ProtocolError,
+    TransportError,
+)
+from .protocol.mbus.master import MbusMaster, parse_address
+from .protocol.mbus.requests import RequestError
+from .protocol.mbus.scan import FoundMeter, scan_secondary
+from .protocol.transport import SerialSettings, async_list_ports
+
+_LOGGER = logging.getLogger(__name__)
+
+METHOD_SCAN = "scan"
+METHOD_MANUAL = "manual"
+
+
+def _port_selector(ports: list[tuple[str, str]]) -> SelectSelector:
+    """Detected ports to pick from; a path or socket:// / rfc2217:// URL may be typed."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[SelectOptionDict(value=device, label=label) for device, label in ports],
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
+def _error_key(err: ProtocolError) -> str:
+    """The translation key of the form error for a protocol failure."""
+    if isinstance(err, PortPermissionError):
+        return "permission_denied"
+    if isinstance(err, PortNotFoundError):
+        return "port_not_found"
+    if isinstance(err, TransportError):
+        return "cannot_open_port"
+    if isinstance(err, BusError):
+        return "no_answer"
+    if isinstance(err, DecodeError):
+        return "invalid_answer"
+    return "unknown_protocol_error"
+
+
+def parse_addresses(text: str) -> list[str]:
+    """Split and validate hand-typed addresses (primary 0-250 or secondary IDs).
+
+    Raises :class:`RequestError` naming the first address that is not valid.
+    """
+    addresses = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    if not addresses:
+        raise RequestError("no address given")
+    normalised = []
+    for address in addresses:
+        parse_address(address)
+        normalised.append(address.upper())
+    if len(set(normalised)) != len(normalised):
+        raise RequestError("an address is given twice")
+    return normalised
+
+
+class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add one port: an M-Bus meter bus."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        self._port: str = ""
+        self._baudrate: int = DEFAULT_BAUDRATE
+        self._found: list[FoundMeter] = []
+        self._scan_task: asyncio.Task[list[FoundMeter]] | None = None
+        self._scan_error: str | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: MbusHanConfigEntry) -> MbusHanOptionsFlow:
+        """Options: the poll interval."""
+        return MbusHanOptionsFlow()
+
+    async def _port_choices(self) -> list[tuple[str, str]]:
+        try:
+            ports = await async_list_ports()
+        except OSError:
+            ports = []
+        return [(p.device, f"{p.device} ({p.description})") for p in ports]
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the port and the bus settings."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._port = user_input[CONF_PORT].strip()
+            self._baudrate = int(user_input[CONF_BAUDRATE])
+            await self.async_set_unique_id(self._port)
+            self._abort_if_unique_id_configured()
+            if user_input[CONF_SETUP_METHOD] == METHOD_SCAN:
+                return await self.async_step_scan()
+            return await self.async_step_manual()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PORT): _port_selector(await self._port_choices()),
+                vol.Required(CONF_BAUDRATE, default=str(DEFAULT_BAUDRATE)): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(rate) for rate in MBUS_BAUD_RATES],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(CONF_SETUP_METHOD, default=METHOD_SCAN): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[METHOD_SCAN, METHOD_MANUAL],
+                        translation_key=CONF_SETUP_METHOD,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def _scan(self) -> list[FoundMeter]:
+        async with await MbusMaster.open(self._port, SerialSettings(self._baudrate)) as master:
+            result = await scan_secondary(master)
+        return result.meters
+
+    async def async_step_scan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Search the bus for every meter (secondary address search), showing progress."""
+        if self._scan_task is None:
+            self._scan_task = self.hass.async_create_task(self._scan(), eager_start=False)
+        if not self._scan_task.done():
+            return self.async_show_progress(
+                step_id="scan",
+                progress_action="scan",
+                progress_task=self._scan_task,
+                description_placeholders={"port": self._port},
+            )
+        try:
+            self._found = self._scan_task.result()
+        except ProtocolError as err:
+            self._scan_error = _error_key(err)
+            _LOGGER.debug("Scan of %s failed: %s", self._port, err)
+            return self.async_show_progress_done(next_step_id="scan_failed")
+        finally:
+            self._scan_task = None
+        if not self._found:
+            self._scan_error = "no_meter_found"
+            return self.async_show_progress_done(next_step_id="scan_failed")
+        return self.async_show_progress_done(next_step_id="select")
+
+    async def async_step_scan_failed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The scan found nothing or could not run: say why, offer to enter addresses."""
+        if user_input is not None:
+            return await self.async_step_manual()
+        return self.async_show_form(
+            step_id="scan_failed",
+            errors={"base": self._scan_error or "no_meter_found"},
+            description_placeholders={"port": self._port},
+        )
+
+    async def async_step_select(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Tick the meters to add."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = user_input[CONF_METERS]
+            if chosen:
+                return await self._test_and_create(list(chosen))
+            errors["base"] = "no_meter_selected"
+        options = [
+            SelectOptionDict(
+                value=meter.secondary_address,
+                label=f"{meter.manufacturer or '?'} {meter.identification}"
+                + (f" (primary {meter.primary_address})" if meter.primary_address else ""),
+            )
+            for meter in self._found
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_METERS, default=[option["value"] for option in options]
+                ): SelectSelector(SelectSelectorConfig(options=options, multiple=True))
+            }
+        )
+        return self.async_show_form(
+            step_id="select",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"count": str(len(options))},
+        )
+
+    async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Enter addresses by hand: primary 0-250 or 8/16-digit secondary, comma separated."""
+        errors: dict[str, str] = {}
+        placeholders = {"port": self._port, "error": ""}
+        if user_input is not None:
+            try:
+                addresses = parse_addresses(user_input[CONF_ADDRESSES])
+            except RequestError as err:
+                errors[CONF_ADDRESSES] = "invalid_address"
+                placeholders["error"] = str(err)
+            else:
+                return await self._test_and_create(addresses, step_id="manual")
+        schema = vol.Schema({vol.Required(CONF_ADDRESSES, default="0"): TextSelector()})
+        return self.async_show_form(
+            step_id="manual",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _test(self, port: str, baudrate: int, addresses: list[str]) -> str | None:
+        """Read every meter once; return the form error key of the first failure."""
+        try:
+            async with await MbusMaster.open(port, SerialSettings(baudrate)) as master:
+                for address in addresses:
+                    await master.read(parse_address(address))
+        except ProtocolError as err:
+            _LOGGER.debug("Test read on %s failed: %s", port, err)
+            return _error_key(err)
+        return None
+
+    async def _test_and_create(
+        self, addresses: list[str], step_id: str = "select"
+    ) -> ConfigFlowResult:
+        error = await self._test(self._port, self._baudrate, addresses)
+        if error is not None:
+            if step_id == "manual":
+                return self.async_show_form(
+                    step_id="manual",
+                    data_schema=vol.Schema(
+                        {vol.Required(CONF_ADDRESSES, default=", ".join(addresses)): TextSelector()}
+                    ),
+                    errors={"base": error},
+                    description_placeholders={"port": self._port, "error": ""},
+                )
+            return self.async_abort(reason=error)
+        return self.async_create_entry(
+            title=f"M-Bus {self._port}",
+            data={
+                CONF_KIND: KIND_MBUS,
+                CONF_PORT: self._port,
+                CONF_BAUDRATE: self._baudrate,
+                CONF_METERS: addresses,
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the bus to another port (e.g. the adapter moved), keeping its meters."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            port = user_input[CONF_PORT].strip()
+            baudrate = int(user_input[CONF_BAUDRATE])
+            if port != entry.data[CONF_PORT]:
+                await self.async_set_unique_id(port)
+                self._abort_if_unique_id_configured()
+            error = await self._test(port, baudrate, entry.data[CONF_METERS])
+            if error is None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=port,
+                    title=f"M-Bus {port}",
+                    data_updates={CONF_PORT: port, CONF_BAUDRATE: baudrate},
+                )
+            errors["base"] = error
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): _port_selector(
+                    await self._port_choices()
+                ),
+                vol.Required(
+                    CONF_BAUDRATE, default=str(entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(rate) for rate in MBUS_BAUD_RATES],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+
+class MbusHanOptionsFlow(OptionsFlow):
+    """How often to read the meters."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the poll interval in seconds."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            )
+        current = self.config_entry.options.get(
+            CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
+        )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL.total_seconds(),
+                        max=MAX_SCAN_INTERVAL.total_seconds(),
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

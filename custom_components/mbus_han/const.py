@@ -1,0 +1,29 @@
+"""Constants shared by the Home Assistant glue of the integration."""
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "mbus_han"
+
+# What a config entry's port carries.
+CONF_KIND: Final = "kind"
+KIND_MBUS: Final = "mbus"  # a wired M-Bus meter bus: we are the master and poll
+KIND_HAN: Final = "han"  # a smart meter's HAN port: the meter pushes, we listen
+
+CONF_PORT: Final = "port"
+CONF_BAUDRATE: Final = "baudrate"
+CONF_PARITY: Final = "parity"
+CONF_METERS: Final = "meters"  # M-Bus: the configured meters' addresses
+CONF_ADDRESSES: Final = "addresses"  # flow field: addresses typed by hand
+CONF_SETUP_METHOD: Final = "setup_method"  # flow field: scan or manual
+CONF_KEY: Final = "key"  # HAN: encryption key (GUEK), 32 hex characters
+CONF_AUTH_KEY: Final = "auth_key"  # HAN: authentication key (GAK), 32 hex characters
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+
+MBUS_BAUD_RATES: Final = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)
+DEFAULT_BAUDRATE: Final = 2400
+# Battery-powered heat meters allow a limited number of reads (many count them against a
+# budget of a few thousand a year); every 15 minutes is what their makers recommend at most.
+DEFAULT_SCAN_INTERVAL: Final = timedelta(minutes=15)
+MIN_SCAN_INTERVAL: Final = timedelta(seconds=10)
+MAX_SCAN_INTERVAL: Final = timedelta(days=1)

@@ -1,0 +1,167 @@
+"""Polls the meters of one M-Bus port in turn; all bus I/O stays in the protocol package."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    CONF_BAUDRATE,
+    CONF_METERS,
+    CONF_PORT,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_BAUDRATE,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+)
+from .protocol.errors import PortPermissionError, ProtocolError, TransportError
+from .protocol.mbus.frames import Frame, encode_frame
+from .protocol.mbus.master import Address, MbusMaster, parse_address
+from .protocol.mbus.model import Record, Telegram
+from .protocol.transport import SerialSettings
+
+if TYPE_CHECKING:
+    from . import MbusHanConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+RAW_FRAMES_KEPT = 10  # last raw frames kept for diagnostics
+
+
+@dataclass(slots=True)
+class MbusData:
+    """The latest poll: a telegram per meter that answered, an error text per one that did not."""
+
+    telegrams: dict[str, Telegram] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    records: dict[str, dict[str, Record]] = field(default_factory=dict)  # by address, key
+
+    def add(self, address: str, telegram: Telegram) -> None:
+        """Keep ``telegram`` and index its records by key."""
+        self.telegrams[address] = telegram
+        self.records[address] = {record.key: record for record in telegram.records}
+
+
+@dataclass(slots=True)
+class MbusStats:
+    """Counters for diagnostics."""
+
+    polls: int = 0
+    reads_ok: int = 0
+    reads_failed: int = 0
+    port_errors: int = 0
+
+
+def permission_issue_id(entry_id: str) -> str:
+    """Repair issue id for a port the Home Assistant user may not open."""
+    return f"port_permission_{entry_id}"
+
+
+class MbusCoordinator(DataUpdateCoordinator[MbusData]):
+    """One bus: opens the port on demand, reads every configured meter each interval."""
+
+    config_entry: MbusHanConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+        interval = entry.options.get(CONF_SCAN_INTERVAL)
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"M-Bus {entry.data[CONF_PORT]}",
+            update_interval=timedelta(seconds=interval) if interval else DEFAULT_SCAN_INTERVAL,
+        )
+        self.port: str = entry.data[CONF_PORT]
+        self.settings = SerialSettings(baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+        self.addresses: dict[str, Address] = {
+            text: parse_address(text) for text in entry.data[CONF_METERS]
+        }
+        self.stats = MbusStats()
+        self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
+        self._master: MbusMaster | None = None
+
+    async def _open_master(self) -> MbusMaster:
+        if self._master is None:
+            try:
+                self._master = await MbusMaster.open(self.port, self.settings)
+            except PortPermissionError as err:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    permission_issue_id(self.config_entry.entry_id),
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key="port_permission",
+                    translation_placeholders={"port": self.port},
+                )
+                self.stats.port_errors += 1
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="port_permission",
+                    translation_placeholders={"port": self.port, "error": str(err)},
+                ) from err
+            except TransportError as err:
+                self.stats.port_errors += 1
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="cannot_open_port",
+                    translation_placeholders={"port": self.port, "error": str(err)},
+                ) from err
+            ir.async_delete_issue(
+                self.hass, DOMAIN, permission_issue_id(self.config_entry.entry_id)
+            )
+        return self._master
+
+    async def _close_master(self) -> None:
+        master, self._master = self._master, None
+        if master is not None:
+            await master.close()
+
+    async def _async_update_data(self) -> MbusData:
+        self.stats.polls += 1
+        master = await self._open_master()
+        data = MbusData()
+        for text, address in self.addresses.items():
+            try:
+                reading = await master.read(address)
+            except TransportError as err:
+                # The port itself is gone (USB unplugged, gateway down): reopen next time.
+                await self._close_master()
+                self.stats.port_errors += 1
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="port_lost",
+                    translation_placeholders={"port": self.port, "error": str(err)},
+                ) from err
+            except ProtocolError as err:
+                self.stats.reads_failed += 1
+                data.errors[text] = str(err)
+                continue
+            self.stats.reads_ok += 1
+            data.add(text, reading.telegram)
+            self.raw_frames.extend(_frame_hex(frame) for frame in reading.frames)
+        if not data.telegrams:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_answer",
+                translation_placeholders={
+                    "port": self.port,
+                    "error": "; ".join(f"{k}: {v}" for k, v in data.errors.items()),
+                },
+            )
+        return data
+
+    async def async_shutdown(self) -> None:
+        """Stop polling and close the port."""
+        await super().async_shutdown()
+        await self._close_master()
+
+
+def _frame_hex(frame: Frame) -> str:
+    return encode_frame(frame).hex(" ").upper()
