@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -329,11 +331,14 @@ class MbusHanOptionsFlow(OptionsFlow):
     """How often to read the meters."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the poll interval in seconds."""
+        """Ask for the poll interval in seconds; a running bus takes it at once."""
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
-            )
+            seconds = int(user_input[CONF_SCAN_INTERVAL])
+            if self.config_entry.state is ConfigEntryState.LOADED:
+                # No reload needed: the coordinator just polls at the new interval.
+                coordinator = self.config_entry.runtime_data.coordinator
+                coordinator.update_interval = timedelta(seconds=seconds)
+            return self.async_create_entry(data={CONF_SCAN_INTERVAL: seconds})
         current = self.config_entry.options.get(
             CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
         )
