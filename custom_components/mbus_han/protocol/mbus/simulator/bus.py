@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ class SimulatedBus:
             fault = meter.take_fault()
             if fault is Fault.NO_ANSWER:
                 continue
+            if fault is Fault.TRUNCATED:
+                answer = answer[: max(1, len(answer) // 3)]
             if fault is Fault.BIT_ERROR:
                 middle = len(answer) // 2
                 answer = answer[:middle] + bytes((answer[middle] ^ 0x04,)) + answer[middle + 1 :]
@@ -191,9 +194,11 @@ class SimulatedBus:
         per_byte = timing.seconds(timing.bits_per_char)
         slice_len = max(1, int(_PACING_SLICE / per_byte))
         start = loop.time()
-        for offset in range(0, len(data), slice_len):
-            piece = data[offset : offset + slice_len]
-            delay = start + (offset + len(piece)) * per_byte - loop.time()
+        # The first byte alone, as a UART hands it over, then slices.
+        bounds = [0, *range(1, len(data), slice_len), len(data)]
+        for offset, end in itertools.pairwise(bounds):
+            piece = data[offset:end]
+            delay = start + end * per_byte - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             writer.write(piece)

@@ -57,6 +57,7 @@ class Fault(Enum):
     NO_ANSWER = "no_answer"  # the meter stays silent
     LATE_ANSWER = "late_answer"  # the answer starts after the standard's window
     BIT_ERROR = "bit_error"  # one bit of the answer flips on the line
+    TRUNCATED = "truncated"  # the answer stops midway (slave reset, line dropped)
     # The meter's FCB is out of step (e.g. it ignored a reset): it takes the toggled request
     # for a repetition, sends its previous telegram again, and is in step afterwards.
     REPEAT = "repeat"
@@ -86,7 +87,7 @@ class SimulatedMeter:
         self.access_number = access_number & 0xFF
         self.baudrate: int | None = None  # set when told to switch
         self.selected = False
-        self.faults: deque[Fault] = deque()
+        self.faults: deque[Fault | None] = deque()  # one entry per coming answer
         self.telegrams_sent = 0
         self._expected_fcb: bool | None = None
         self._next_index = 0
@@ -97,9 +98,9 @@ class SimulatedMeter:
         """The source's identity (ID, manufacturer, version, medium)."""
         return self.source.identity
 
-    def inject(self, fault: Fault, count: int = 1) -> None:
-        """Show ``fault`` on the next ``count`` answers."""
-        self.faults.extend([fault] * count)
+    def inject(self, fault: Fault, count: int = 1, *, after: int = 0) -> None:
+        """Show ``fault`` on ``count`` answers, after ``after`` good ones."""
+        self.faults.extend([None] * after + [fault] * count)
 
     def take_fault(self) -> Fault | None:
         """The fault for the answer being sent now, if any."""
