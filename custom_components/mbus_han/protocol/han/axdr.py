@@ -29,8 +29,7 @@ _FIXED_OCTETS = {25: 12, 26: 5, 27: 4}  # date-time, date, time
 _FLOAT = {23: struct.Struct(">f"), 24: struct.Struct(">d")}
 _ARRAY, _STRUCTURE, _BOOLEAN, _BIT_STRING = 1, 2, 3, 4
 _OCTET_STRING, _VISIBLE_STRING, _UTF8_STRING, _BCD = 9, 10, 12, 13
-_STRING_TAGS = frozenset((_OCTET_STRING, _VISIBLE_STRING, _UTF8_STRING))
-_LIST_TAGS = frozenset((_STRUCTURE, _ARRAY))
+_ENUM = 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,70 +53,121 @@ def read_length(buf: bytes, pos: int) -> tuple[int, int]:
     return int.from_bytes(buf[pos + 1 : pos + 1 + size]), pos + 1 + size
 
 
-def _take(buf: bytes, pos: int, size: int, what: str) -> int:
-    end = pos + size
-    if end > len(buf):
-        raise DecodeError(f"{what} at offset {pos} needs {size} bytes, {len(buf) - pos} left")
-    return end
+def _short(what: str, pos: int, size: int, have: int) -> DecodeError:
+    return DecodeError(f"{what} at offset {pos} needs {size} bytes, {have} left")
 
 
-def decode_data(buf: bytes, pos: int = 0, depth: int = 0) -> tuple[AxdrValue, int]:
-    """Decode one ``Data`` value starting at ``buf[pos]``; return (value, offset after it)."""
-    if pos >= len(buf):
-        raise DecodeError("A-XDR data missing at end of data")
-    tag = buf[pos]
-    pos += 1
-    size = _FIXED_UNSIGNED.get(tag)
-    if size is not None:
-        end = _take(buf, pos, size, "unsigned")
-        return int.from_bytes(buf[pos:end]), end
-    if tag in _STRING_TAGS:
-        length, pos = read_length(buf, pos)
-        end = _take(buf, pos, length, "string")
-        raw = buf[pos:end]
-        if tag == _OCTET_STRING:
-            return raw, end
-        try:
-            # visible-string is ASCII; Latin-1 reads it the same and cannot fail on a stray byte.
-            return raw.decode("utf-8" if tag == _UTF8_STRING else "latin-1"), end
-        except UnicodeDecodeError as err:
-            raise DecodeError(f"string at offset {pos} is not valid text: {err}") from None
-    if tag in _LIST_TAGS:
-        if depth >= MAX_DEPTH:
-            raise DecodeError(f"A-XDR nesting deeper than {MAX_DEPTH}")
-        count, pos = read_length(buf, pos)
-        if count > len(buf) - pos:  # every element takes at least its tag byte
-            raise DecodeError(f"{count} elements announced, {len(buf) - pos} bytes left")
-        items = []
-        for _ in range(count):
-            item, pos = decode_data(buf, pos, depth + 1)
-            items.append(item)
-        return items, pos
-    size = _FIXED_SIGNED.get(tag)
-    if size is not None:
-        end = _take(buf, pos, size, "integer")
-        return int.from_bytes(buf[pos:end], signed=True), end
-    if tag == 0:
-        return None, pos
-    size = _FIXED_OCTETS.get(tag)
-    if size is not None:
-        end = _take(buf, pos, size, "date/time")
-        return buf[pos:end], end
-    coder = _FLOAT.get(tag)
-    if coder is not None:
-        end = _take(buf, pos, coder.size, "float")
-        return coder.unpack_from(buf, pos)[0], end
-    if tag == _BOOLEAN:
-        end = _take(buf, pos, 1, "boolean")
-        return buf[pos] != 0, end
-    if tag == _BCD:
-        end = _take(buf, pos, 1, "bcd")
-        return _bcd(buf[pos]), end
-    if tag == _BIT_STRING:
-        bits, pos = read_length(buf, pos)
-        end = _take(buf, pos, (bits + 7) // 8, "bit-string")
-        return BitString(bits, buf[pos:end]), end
-    raise DecodeError(f"unsupported A-XDR data type {tag} at offset {pos - 1}")
+# Per tag: (kind, size or text coding). One table lookup replaces a chain of comparisons.
+_UNSIGNED, _SIGNED, _STRING, _LIST, _NULL, _OCTETS, _REAL, _BOOL, _BCD_KIND, _BITS = range(10)
+_KINDS: list[tuple[int, int] | None] = [None] * 256
+for _tag, _size in _FIXED_UNSIGNED.items():
+    _KINDS[_tag] = (_UNSIGNED, _size)
+for _tag, _size in _FIXED_SIGNED.items():
+    _KINDS[_tag] = (_SIGNED, _size)
+for _tag, _size in _FIXED_OCTETS.items():
+    _KINDS[_tag] = (_OCTETS, _size)
+for _tag, _coder in _FLOAT.items():
+    _KINDS[_tag] = (_REAL, _coder.size)
+_KINDS[_OCTET_STRING] = (_STRING, 0)
+_KINDS[_VISIBLE_STRING] = (_STRING, 1)
+_KINDS[_UTF8_STRING] = (_STRING, 2)
+_KINDS[_ARRAY] = _KINDS[_STRUCTURE] = (_LIST, 0)
+_KINDS[0] = (_NULL, 0)
+_KINDS[_BOOLEAN] = (_BOOL, 1)
+_KINDS[_BCD] = (_BCD_KIND, 1)
+_KINDS[_BIT_STRING] = (_BITS, 0)
+
+
+def decode_data(buf: bytes, pos: int = 0) -> tuple[AxdrValue, int]:
+    """Decode one ``Data`` value starting at ``buf[pos]``; return (value, offset after it).
+
+    Iterative with an explicit stack of open arrays/structures: a push holds a hundred values
+    and this is the decoder's hot loop, so it avoids a Python call per value.
+    """
+    n = len(buf)
+    from_bytes = int.from_bytes
+    # The list being filled (None at top level) and its announced count; parents on the stack.
+    items: list[AxdrValue] | None = None
+    count = 0
+    stack: list[tuple[list[AxdrValue] | None, int]] = []
+    while True:
+        if pos >= n:
+            raise DecodeError("A-XDR data missing at end of data")
+        kind_size = _KINDS[buf[pos]]
+        if kind_size is None:
+            raise DecodeError(f"unsupported A-XDR data type {buf[pos]} at offset {pos}")
+        kind, size = kind_size
+        pos += 1
+        value: AxdrValue
+        if kind == _STRING:
+            if pos >= n:
+                raise DecodeError("A-XDR length missing at end of data")
+            length = buf[pos]
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = read_length(buf, pos)
+            end = pos + length
+            if end > n:
+                raise _short("string", pos, length, n - pos)
+            value = buf[pos:end]
+            if size:
+                try:
+                    # visible-string is ASCII; Latin-1 reads it the same and cannot fail.
+                    value = value.decode("utf-8" if size == 2 else "latin-1")
+                except UnicodeDecodeError as err:
+                    raise DecodeError(f"string at offset {pos} is not valid text: {err}") from None
+            pos = end
+        elif kind <= _SIGNED:  # _UNSIGNED or _SIGNED
+            end = pos + size
+            if end > n:
+                raise _short("integer", pos, size, n - pos)
+            value = from_bytes(buf[pos:end], signed=kind == _SIGNED)
+            pos = end
+        elif kind == _LIST:
+            if buf[pos : pos + 2] == b"\x02\x0f" and pos + 5 <= n and buf[pos + 3] == _ENUM:
+                # {integer scaler, enum unit}: follows every Aidon and Austrian value
+                value = [from_bytes(buf[pos + 2 : pos + 3], signed=True), buf[pos + 4]]
+                pos += 5
+            else:
+                length, pos = read_length(buf, pos)
+                if length:
+                    if length > n - pos:  # every element takes at least its tag byte
+                        raise DecodeError(f"{length} elements announced, {n - pos} bytes left")
+                    if len(stack) >= MAX_DEPTH:
+                        raise DecodeError(f"A-XDR nesting deeper than {MAX_DEPTH}")
+                    stack.append((items, count))
+                    items, count = [], length
+                    continue
+                value = []
+        elif kind == _NULL:
+            value = None
+        else:
+            end = pos + (size or 0)
+            if kind == _BITS:
+                bits, pos = read_length(buf, pos)
+                end = pos + (bits + 7) // 8
+            if end > n:
+                raise _short("value", pos, end - pos, n - pos)
+            if kind == _OCTETS:
+                value = buf[pos:end]
+            elif kind == _REAL:
+                value = _FLOAT[buf[pos - 1]].unpack_from(buf, pos)[0]
+            elif kind == _BOOL:
+                value = buf[pos] != 0
+            elif kind == _BCD_KIND:
+                value = _bcd(buf[pos])
+            else:
+                value = BitString(bits, buf[pos:end])
+            pos = end
+        while True:
+            if items is None:
+                return value, pos
+            items.append(value)
+            if len(items) < count:
+                break
+            value = items
+            items, count = stack.pop()
 
 
 def _bcd(byte: int) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DecodeError
+from .frozen import fast_constructor
 
 DATE_TIME_LENGTH = 12
 NOT_SPECIFIED = 0xFF
@@ -43,35 +44,58 @@ class MeterClock:
         return text
 
 
-def _field(value: int, low: int, high: int, name: str) -> int | None:
-    if value == NOT_SPECIFIED:
-        return None
-    if not low <= value <= high:
-        raise DecodeError(f"date-time {name} {value} out of range {low}..{high}")
-    return value
+_make_clock = fast_constructor(MeterClock)
+# (low, high) of month, day, day of week, hour, minute, second, hundredths; 0xFF = not given
+_LIMITS = ((1, 12), (1, 31), (0, 7), (0, 23), (0, 59), (0, 59), (0, 99))
+_NAMES = ("month", "day", "day of week", "hour", "minute", "second", "hundredths")
+_FF = NOT_SPECIFIED
+
+
+def _out_of_range(fields: bytes) -> DecodeError:
+    for name, value, (low, high) in zip(_NAMES, fields, _LIMITS, strict=True):
+        if value != NOT_SPECIFIED and not low <= value <= high:
+            return DecodeError(f"date-time {name} {value} out of range {low}..{high}")
+    return DecodeError("date-time field out of range")  # pragma: no cover - caller checked
 
 
 def parse_clock(raw: bytes) -> MeterClock:
     """Parse a 12-octet COSEM date-time; out-of-range fields are a :class:`DecodeError`.
 
     The special month/day values for daylight-saving begin/end (0xFD, 0xFE) and "last day"
-    belong in schedules, not in a clock reading, so they are rejected as well.
+    belong in schedules, not in a clock reading, so they are rejected as well. Norwegian Aidon
+    sends day of week 0, which is accepted. Every push carries one or two of these, so the
+    range check is written out rather than looped.
     """
     if len(raw) != DATE_TIME_LENGTH:
         raise DecodeError(f"date-time has {len(raw)} octets, not {DATE_TIME_LENGTH}")
-    year = int.from_bytes(raw[0:2])
+    month, day, weekday, hour, minute, second, hundredths = raw[2:9]
+    if not (
+        (1 <= month <= 12 or month == _FF)
+        and (1 <= day <= 31 or day == _FF)
+        and (weekday <= 7 or weekday == _FF)
+        and (hour <= 23 or hour == _FF)
+        and (minute <= 59 or minute == _FF)
+        and (second <= 59 or second == _FF)
+        and (hundredths <= 99 or hundredths == _FF)
+    ):
+        raise _out_of_range(raw[2:9])
+    year = (raw[0] << 8) | raw[1]
     deviation = int.from_bytes(raw[9:11], signed=True)
-    if deviation != DEVIATION_NOT_SPECIFIED and not -720 <= deviation <= 840:
+    if deviation == DEVIATION_NOT_SPECIFIED:
+        deviation_min = None
+    elif -720 <= deviation <= 840:
+        deviation_min = deviation
+    else:
         raise DecodeError(f"date-time deviation {deviation} min out of range")
-    return MeterClock(
-        year=None if year == 0xFFFF else year,
-        month=_field(raw[2], 1, 12, "month"),
-        day=_field(raw[3], 1, 31, "day"),
-        day_of_week=_field(raw[4], 0, 7, "day of week"),  # Norwegian Aidon sends 0
-        hour=_field(raw[5], 0, 23, "hour"),
-        minute=_field(raw[6], 0, 59, "minute"),
-        second=_field(raw[7], 0, 59, "second"),
-        hundredths=_field(raw[8], 0, 99, "hundredths"),
-        deviation_min=None if deviation == DEVIATION_NOT_SPECIFIED else deviation,
-        status=raw[11],  # 0xFF = not specified; kept as sent, bits are flags
+    return _make_clock(
+        None if year == 0xFFFF else year,
+        None if month == _FF else month,
+        None if day == _FF else day,
+        None if weekday == _FF else weekday,
+        None if hour == _FF else hour,
+        None if minute == _FF else minute,
+        None if second == _FF else second,
+        None if hundredths == _FF else hundredths,
+        deviation_min,
+        raw[11],  # status: 0xFF = not specified; kept as sent, its bits are flags
     )

@@ -83,16 +83,11 @@ def decode_apdu(apdu: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
         notification = parse_data_notification(apdu)
     else:
         raise DecodeError(f"APDU tag 0x{apdu[0]:02X} is not a data-notification")
-    body = interpret(notification.body, manufacturer_hint)
-    header_time = _notification_time(notification.date_time)
-    return HanReading(
-        meter=body.meter,
-        clock=body.clock if body.clock is not None else header_time,
-        values=body.values,
-        not_present=body.not_present,
-        notification_time=header_time,
-        security=security,
-        skipped=body.skipped,
+    return interpret(
+        notification.body,
+        manufacturer_hint,
+        _notification_time(notification.date_time),
+        security,
     )
 
 

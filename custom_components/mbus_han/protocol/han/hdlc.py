@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import binascii
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import FrameError
+from .frozen import fast_constructor
 
 FLAG = 0x7E
 FORMAT_TYPE_3 = 0xA
@@ -53,14 +55,16 @@ class HdlcFrame:
     information: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
+class _Header(NamedTuple):  # internal and short-lived: a tuple is cheapest to build
     segmented: bool
     length: int  # frame length as the format field counts it (flags excluded)
     destination: int
     source: int
     control: int
     end: int  # offset after the control byte, counted from the opening flag
+
+
+_make_frame = fast_constructor(HdlcFrame)
 
 
 def _read_address(buf: bytes | bytearray, pos: int) -> tuple[int, int] | None:
@@ -95,14 +99,7 @@ def _read_header(buf: bytes | bytearray, start: int) -> _Header | None:
         return None
     if length < end - start - 1 + 2:
         raise FrameError(f"HDLC length {length} is shorter than the frame header")
-    return _Header(
-        segmented=bool(first & SEGMENTED),
-        length=length,
-        destination=destination[0],
-        source=source[0],
-        control=buf[end - 1],
-        end=end,
-    )
+    return _Header(bool(first & SEGMENTED), length, destination[0], source[0], buf[end - 1], end)
 
 
 def _check_sequence_ok(buf: bytes | bytearray, start: int, end: int) -> bool:
@@ -128,12 +125,12 @@ def _finish(buf: bytes | bytearray, header: _Header, start: int) -> HdlcFrame:
     if buf[fcs_at + 2] != FLAG:
         raise FrameError(f"HDLC frame ends in 0x{buf[fcs_at + 2]:02X}, not the flag 0x7E")
     info_at = header.end + 2 if _has_header_check(header, start) else header.end
-    return HdlcFrame(
-        segmented=header.segmented,
-        destination=header.destination,
-        source=header.source,
-        control=header.control,
-        information=bytes(buf[info_at:fcs_at]),
+    return _make_frame(
+        header.segmented,
+        header.destination,
+        header.source,
+        header.control,
+        bytes(buf[info_at:fcs_at]),
     )
 
 
@@ -196,6 +193,11 @@ class HdlcFramer:
                 self.stats.discarded_bytes += len(buf)
                 buf.clear()
                 break
+            if len(buf) < start + 3:
+                break
+            if buf[start + 1] == FLAG:  # closing flag followed by the next opening flag
+                start += 1
+                continue
             try:
                 header = _read_header(buf, start)
                 if header is None:

@@ -4,16 +4,18 @@ Three shapes occur: an array of structures ``{OBIS, value[, {scaler, unit}]}`` (
 Aidon); a flat structure of OBIS/value pairs, possibly with scaler-unit after the value and
 with unnamed elements (Kamstrup's list version first, Austria's clock first and meter number
 last) or null padding (1-phase Kamstrup); and Kaifa's Norwegian bare values, named by position.
-All three are reduced to entries (code, value, scaler-unit) and then read the same way.
+All three are reduced to entries (OBIS octets, value, scaler-unit) and then read the same way.
+This runs for every push, so what an OBIS code means is worked out once per code and cached.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cache
 
 from ..errors import DecodeError
 from .axdr import AxdrValue
 from .clock import DATE_TIME_LENGTH, MeterClock, parse_clock
+from .frozen import fast_constructor
 from .lists import (
     CLOCK_CDE,
     IDENTITY_CODES,
@@ -25,42 +27,59 @@ from .lists import (
     SELF_DESCRIBING_LISTS,
     ListSpec,
 )
-from .obis import DLMS_UNITS, OBIS_LENGTH, measurement, obis_text, parse_obis
-from .reading import HanValue, MeterIdentity
+from .obis import DLMS_UNITS, OBIS_LENGTH, Quantity, Unit, measurement, obis_text, parse_obis
+from .reading import HanReading, HanValue, MeterIdentity, SecurityInfo
 
-_SCALER_UNIT_LENGTH = 2
+_CLOCK_ROLE = "clock"
+_MAX_CACHED_CODES = 1024  # a meter uses a few dozen; a stream of garbage must not grow this
+
+# (OBIS octets or None for an unnamed element, value, (scaler, unit) or None)
+type _Entry = tuple[bytes | None, AxdrValue, tuple[int, int] | None]
+# code text, identity/clock role or None, (quantity, unit) or None
+type _CodeInfo = tuple[str, str | None, tuple[Quantity, Unit] | None]
+
+_code_infos: dict[bytes, _CodeInfo] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    code: str | None  # None: the list sends this element without a code
-    value: AxdrValue
-    scaler_unit: tuple[int, int] | None = None
+def _code_info(raw: bytes) -> _CodeInfo:
+    info = _code_infos.get(raw)
+    if info is None:
+        code = obis_text(raw)
+        a, _, c, d, e, _ = raw
+        role = IDENTITY_CODES.get((c, d, e))
+        if role is None and (c, d, e) == CLOCK_CDE and a == 0:
+            role = _CLOCK_ROLE
+        info = (code, role, measurement(code))
+        if len(_code_infos) >= _MAX_CACHED_CODES:
+            _code_infos.clear()
+        _code_infos[raw] = info
+    return info
 
 
-@dataclass(frozen=True, slots=True)
-class Interpretation:
-    """What the body says, before the APDU header (notification time, security) is added."""
+@cache
+def _layout_octets(layout: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(bytes(parse_obis(code)) for code in layout)
 
-    meter: MeterIdentity
-    clock: MeterClock | None
-    values: dict[str, HanValue]
-    not_present: frozenset[str]
-    skipped: dict[str, str]
+
+# HanValue is built inline in the value loop (about 30 per push), through its slots.
+_new = object.__new__
+_set_value = HanValue.value.__set__  # type: ignore[attr-defined]
+_set_unit = HanValue.unit.__set__  # type: ignore[attr-defined]
+_set_quantity = HanValue.quantity.__set__  # type: ignore[attr-defined]
+_POWERS_OF_TEN = {exponent: 10**exponent for exponent in range(129)}  # int8 scalers
+_identity = fast_constructor(MeterIdentity)
+_reading = fast_constructor(HanReading)
 
 
 def _is_obis(value: AxdrValue) -> bool:
-    return isinstance(value, bytes) and len(value) == OBIS_LENGTH
+    return type(value) is bytes and len(value) == OBIS_LENGTH
 
 
 def _scaler_unit(value: AxdrValue) -> tuple[int, int] | None:
-    if (
-        isinstance(value, list)
-        and len(value) == _SCALER_UNIT_LENGTH
-        and type(value[0]) is int
-        and type(value[1]) is int
-    ):
-        return value[0], value[1]
+    if type(value) is list and len(value) == 2:
+        scaler, unit = value
+        if type(scaler) is int and type(unit) is int:
+            return scaler, unit
     return None
 
 
@@ -76,33 +95,40 @@ def _text(value: AxdrValue) -> str | None:
 
 def _object_entries(body: list[AxdrValue]) -> list[_Entry]:
     """Aidon: every element is a structure {OBIS, value} or {OBIS, value, {scaler, unit}}."""
-    entries = []
+    entries: list[_Entry] = []
     for item in body:
-        if not isinstance(item, list) or len(item) not in (2, 3) or not _is_obis(item[0]):
-            raise DecodeError("list element is not a {OBIS code, value[, scaler-unit]} structure")
-        scaler_unit = None
-        if len(item) == 3:
-            scaler_unit = _scaler_unit(item[2])
+        size = len(item)
+        if size == 3:
+            code, value, scaler_unit_data = item
+            scaler_unit = _scaler_unit(scaler_unit_data)
             if scaler_unit is None:
-                raise DecodeError(f"{obis_text(item[0])}: third element is not a scaler-unit")
-        entries.append(_Entry(obis_text(item[0]), item[1], scaler_unit))
+                raise DecodeError("list element's third field is not a scaler-unit")
+        elif size == 2:
+            code, value = item
+            scaler_unit = None
+        else:
+            raise DecodeError(f"list element is a structure of {size}, not {{OBIS, value}}")
+        if type(code) is not bytes or len(code) != OBIS_LENGTH:
+            raise DecodeError("list element does not start with an OBIS code")
+        entries.append((code, value, scaler_unit))
     return entries
 
 
 def _pair_entries(body: list[AxdrValue]) -> list[_Entry]:
     """Flat lists: OBIS code, value, optional scaler-unit; unnamed elements; null padding."""
-    entries = []
+    entries: list[_Entry] = []
     index, count = 0, len(body)
     while index < count:
         item = body[index]
         if item is None:  # 1-phase Kamstrup pads absent codes and values with null-data
             index += 1
-        elif _is_obis(item) and index + 1 < count:
-            scaler_unit = _scaler_unit(body[index + 2]) if index + 2 < count else None
-            entries.append(_Entry(obis_text(item), body[index + 1], scaler_unit))
+        elif type(item) is bytes and len(item) == OBIS_LENGTH and index + 1 < count:
+            following = body[index + 2] if index + 2 < count else None
+            scaler_unit = _scaler_unit(following) if type(following) is list else None
+            entries.append((item, body[index + 1], scaler_unit))
             index += 3 if scaler_unit else 2
         else:
-            entries.append(_Entry(None, item))
+            entries.append((None, item, None))
             index += 1
     return entries
 
@@ -111,14 +137,14 @@ def _positional_entries(body: list[AxdrValue], spec: ListSpec) -> list[_Entry]:
     layout = spec.layouts.get(len(body))
     if layout is None:
         raise DecodeError(f"positional {spec.manufacturer} list of {len(body)} elements unknown")
-    return [_Entry(code, value) for code, value in zip(layout, body, strict=True)]
+    return [(code, value, None) for code, value in zip(_layout_octets(layout), body, strict=True)]
 
 
 def _entries(body: AxdrValue) -> tuple[list[_Entry], ListSpec | None]:
-    if not isinstance(body, list) or not body:
+    if type(body) is not list or not body:
         raise DecodeError("notification body is not a non-empty array or structure")
     first = body[0]
-    if all(isinstance(item, list) for item in body):
+    if all(type(item) is list for item in body):
         return _object_entries(body), None
     if len(body) == 1 and type(first) is int:
         return _positional_entries(body, NEK_LIST1_BARE), NEK_LIST1_BARE
@@ -145,23 +171,26 @@ def _clock(code: str, value: AxdrValue) -> MeterClock | None:
         return None  # a clock the meter marks invalid is absent; the values still hold
 
 
-def _scale(raw: int | float, scaler: int) -> int | float:
-    if scaler >= 0:
-        return raw * 10**scaler
-    return raw / 10**-scaler  # one correctly rounded division: 93 -> 9.3, not 9.300000000000001
+def interpret(
+    body: AxdrValue,
+    manufacturer_hint: str | None = None,
+    notification_time: MeterClock | None = None,
+    security: SecurityInfo | None = None,
+) -> HanReading:
+    """Read the body of a data-notification; raise :class:`DecodeError` if it makes no sense.
 
-
-def interpret(body: AxdrValue, manufacturer_hint: str | None = None) -> Interpretation:
-    """Read the body of a data-notification; raise :class:`DecodeError` if it makes no sense."""
+    The clock is the body's own clock object where it has one, else the notification's time.
+    """
     entries, spec = _entries(body)
     identity: dict[str, str] = {}
     clock: MeterClock | None = None
     clock_seen = False
-    measures: list[_Entry] = []
-    for entry in entries:
-        code, value = entry.code, entry.value
-        if code is None:
-            if isinstance(value, bytes) and len(value) == DATE_TIME_LENGTH and not clock_seen:
+    measures: list[tuple[str, tuple[Quantity, Unit], AxdrValue, tuple[int, int] | None]] = []
+    skipped: dict[str, str] = {}
+    code_infos = _code_infos
+    for raw_code, value, scaler_unit in entries:
+        if raw_code is None:
+            if type(value) is bytes and len(value) == DATE_TIME_LENGTH and not clock_seen:
                 clock_seen = True  # Austria: the clock comes first, without a code
                 clock = _clock("unnamed clock", value)
                 continue
@@ -173,15 +202,16 @@ def interpret(body: AxdrValue, manufacturer_hint: str | None = None) -> Interpre
             else:  # Austrian Kaifa: the meter number, last and unnamed
                 identity.setdefault(METER_ID, text)
             continue
-        a, _, c, d, e, _ = parse_obis(code)
-        role = IDENTITY_CODES.get((c, d, e))
-        if role is not None:
-            identity[role] = _value_to_text(code, value)
-        elif (c, d, e) == CLOCK_CDE and a == 0:
+        code, role, kind = code_infos.get(raw_code) or _code_info(raw_code)
+        if role is _CLOCK_ROLE:
             clock_seen = True
             clock = _clock(code, value)
-        else:
-            measures.append(entry)
+        elif role is not None:
+            identity[role] = _value_to_text(code, value)
+        elif kind is None:
+            skipped[code] = "not an electricity value this integration knows"
+        elif value is not None:  # null-data: not sent
+            measures.append((code, kind, value, scaler_unit))
 
     version = identity.get(LIST_VERSION)
     if spec is None and version is not None:
@@ -193,52 +223,50 @@ def interpret(body: AxdrValue, manufacturer_hint: str | None = None) -> Interpre
         or manufacturer_hint
     )
     values: dict[str, HanValue] = {}
-    skipped: dict[str, str] = {}
     not_present: set[str] = set()
-    zero_rule = spec.absent_when_zero if spec else None
-    for entry in measures:
-        code = entry.code
-        assert code is not None  # measures are named
-        kind = measurement(code)
-        if kind is None:
-            skipped[code] = "not an electricity value this integration knows"
-            continue
-        quantity, unit = kind
-        raw = entry.value
-        if raw is None:
-            continue  # null-data: not sent
-        if type(raw) not in (int, float):
-            raise DecodeError(f"{code}: value of type {type(raw).__name__} is not a number")
-        if entry.scaler_unit is not None:
-            scaler, unit_code = entry.scaler_unit
-            if DLMS_UNITS.get(unit_code) is not unit:
+    zero_codes: frozenset[str] = frozenset()
+    scalers: dict[Quantity, int] = {}
+    if spec is not None:
+        scalers = spec.scalers_for(meter_type)
+        if spec.absent_when_zero is not None and meter_type is not None:
+            pattern, codes = spec.absent_when_zero
+            if pattern.search(meter_type):
+                zero_codes = codes
+    units = DLMS_UNITS
+    for code, (quantity, unit), raw, scaler_unit in measures:
+        raw_type = type(raw)
+        if raw_type is not int and raw_type is not float:
+            raise DecodeError(f"{code}: value of type {raw_type.__name__} is not a number")
+        if scaler_unit is not None:
+            scaler, unit_code = scaler_unit
+            if units.get(unit_code) is not unit:
                 skipped[code] = f"unit {unit_code} does not fit {quantity.value}"
                 continue
         else:
-            found = spec.scaler(quantity, meter_type) if spec else None
+            found = scalers.get(quantity)
             if found is None:
                 skipped[code] = "the list gives no scaling for it"
                 continue
             scaler = found
-        if (
-            raw == 0
-            and zero_rule is not None
-            and code in zero_rule[1]
-            and meter_type is not None
-            and zero_rule[0].search(meter_type)
-        ):
+        if raw == 0 and code in zero_codes:
             not_present.add(code)
             continue
-        values[code] = HanValue(_scale(raw, scaler), unit, quantity)
-    return Interpretation(
-        meter=MeterIdentity(
-            manufacturer=manufacturer,
-            meter_id=identity.get(METER_ID),
-            meter_type=meter_type,
-            list_version=version,
-        ),
-        clock=clock,
-        values=values,
-        not_present=frozenset(not_present),
-        skipped=skipped,
+        if scaler:
+            # one correctly rounded division: 93 -> 9.3, not 9.300000000000001
+            scaled = raw * _POWERS_OF_TEN[scaler] if scaler > 0 else raw / _POWERS_OF_TEN[-scaler]
+        else:
+            scaled = raw
+        value = _new(HanValue)
+        _set_value(value, scaled)
+        _set_unit(value, unit)
+        _set_quantity(value, quantity)
+        values[code] = value
+    return _reading(
+        _identity(manufacturer, identity.get(METER_ID), meter_type, version),
+        clock if clock_seen else notification_time,
+        values,
+        frozenset(not_present),
+        notification_time,
+        security,
+        skipped,
     )

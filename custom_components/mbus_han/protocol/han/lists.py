@@ -69,13 +69,13 @@ class ListSpec:
     # 3-wire (IT) meters that send a phase voltage they cannot measure as 0: type pattern, codes
     absent_when_zero: tuple[re.Pattern[str], frozenset[str]] | None = None
 
-    def scaler(self, quantity: Quantity, meter_type: str | None) -> int | None:
-        """The power of ten for ``quantity`` on this meter type, ``None`` if unknown."""
+    def scalers_for(self, meter_type: str | None) -> dict[Quantity, int]:
+        """Power of ten per quantity for this meter type; a missing quantity has no scaling."""
         if meter_type is not None:
             for variant in self.variants:
-                if variant.meter_type.search(meter_type) and quantity in variant.scalers:
-                    return variant.scalers[quantity]
-        return self.scalers.get(quantity)
+                if variant.meter_type.search(meter_type):
+                    return {**self.scalers, **variant.scalers}
+        return self.scalers
 
 
 _IDENTITY = ("1-1:0.2.129.255", "0-0:96.1.0.255", "0-0:96.1.7.255")
