@@ -65,7 +65,7 @@ def make_ours() -> Callable[[bytes], Any]:
 
 
 def make_amshan() -> Callable[[bytes], Any]:
-    """amshan's reader and AutoDecoder, as amshan-homeassistant uses them."""
+    """The reader and AutoDecoder of amshan, as amshan-homeassistant uses them."""
     reader = HdlcFrameReader(False)
     decoder = AutoDecoder()
 
