@@ -103,6 +103,16 @@ def test_read_exit_codes(simulator, capsys):
     assert main(["mbus", "scan", simulator, "--range", "9-3"]) == EXIT_USAGE
 
 
+def test_set_address(simulator, capsys):
+    assert main(["mbus", "set-address", simulator, *FAST, "12345679", "42"]) == EXIT_OK
+    assert "42" in capsys.readouterr().out
+    assert main(["mbus", "scan", simulator, *FAST, "--range", "0-50"]) == EXIT_OK
+    assert capsys.readouterr().out.split() == ["0", "42"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mbus", "set-address", simulator, "0", "251"])
+    assert exit_info.value.code == EXIT_USAGE
+
+
 def test_simulate_rejects_bad_meter_specs(capsys):
     assert main(["mbus", "simulate", "--meter", "123456789"]) == EXIT_USAGE
     assert main(["mbus", "simulate", "--meter", "1:300"]) == EXIT_USAGE

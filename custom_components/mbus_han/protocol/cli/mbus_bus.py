@@ -1,4 +1,4 @@
-"""``mbus scan``, ``mbus scan-secondary`` and ``mbus read``: talk to meters on a real bus.
+"""``mbus scan``, ``scan-secondary``, ``read`` and ``set-address``: talk to meters on a bus.
 
 Exit codes: 0 success (a scan found at least one meter), 2 bad arguments, 3 the port could
 not be opened or was lost, 4 nothing answered (or a scan found nothing), 1 any other failure
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from ..errors import BusError, DecodeError, NoAnswerError, TransportError
 from ..mbus.jsonout import json_value, telegram_to_json
-from ..mbus.master import Address, MbusMaster, parse_address
+from ..mbus.master import Address, MbusMaster, Presence, parse_address
 from ..mbus.model import Telegram
 from ..mbus.requests import BAUD_RATE_CI, RequestError
 from ..mbus.scan import ScanProgress, scan_primary, scan_secondary
@@ -96,12 +96,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     read.add_argument("--json", action="store_true", help="print JSON (the mbus decode schema)")
     read.set_defaults(handler=run_read)
 
+    set_address = commands.add_parser(
+        "set-address",
+        help="give a meter a new primary address",
+        description="Write a new primary address (0-250) into the meter at ADDRESS (primary, "
+        "254 for the only meter on the bus, or secondary), then check it answers there. "
+        "Exit codes as for read.",
+    )
+    _add_port_options(set_address)
+    set_address.add_argument("address", metavar="ADDRESS", type=_address_arg, help="meter now")
+    set_address.add_argument(
+        "new_address", metavar="NEW", type=_new_address_arg, help="new primary address (0-250)"
+    )
+    set_address.set_defaults(handler=run_set_address)
+
 
 def _address_arg(text: str) -> Address:
     try:
         return parse_address(text)
     except RequestError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _new_address_arg(text: str) -> int:
+    if not text.isdigit() or int(text) > 250:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a primary address 0-250")
+    return int(text)
 
 
 def _range_arg(text: str) -> range:
@@ -232,6 +252,23 @@ def run_read(args: argparse.Namespace) -> int:
             print(format_table(telegram, len(reading.telegrams)))
         if not reading.complete:
             print("warning: the meter announced more telegrams than were read", file=sys.stderr)
+        return EXIT_OK
+
+    return _run(args, action)
+
+
+def run_set_address(args: argparse.Namespace) -> int:
+    """Set a meter's primary address and confirm it."""
+
+    async def action(master: MbusMaster) -> int:
+        await master.set_primary_address(args.address, args.new_address)
+        if await master.ping(args.new_address) is not Presence.ONE:
+            print(
+                f"the meter acknowledged but does not answer at {args.new_address}",
+                file=sys.stderr,
+            )
+            return EXIT_NO_ANSWER
+        print(f"meter now answers at primary address {args.new_address}")
         return EXIT_OK
 
     return _run(args, action)
