@@ -77,3 +77,15 @@ def test_wrong_auth_key_names_the_error(capsys, tmp_path) -> None:
 def test_bad_key_is_a_usage_error(capsys, tmp_path) -> None:
     code, _ = _run(capsys, tmp_path, ["00"], "--key", "1234")
     assert code == EXIT_USAGE
+
+
+def test_simulate_on_a_pty_prints_its_path(capsys) -> None:
+    code = main(["han", "simulate", "kamstrup", "--count", "2", "--time-scale", "0"])
+    assert code == EXIT_OK
+    assert capsys.readouterr().out.startswith("/dev/")
+
+
+def test_simulate_refuses_bad_options(capsys) -> None:
+    assert main(["han", "simulate", "aidon", "--time-scale", "-1"]) == EXIT_USAGE
+    assert main(["han", "simulate", "aidon", "--garbage", "0.8", "--silence", "0.5"]) == EXIT_USAGE
+    assert main(["han", "simulate", "aidon", "--key", "00"]) == EXIT_USAGE

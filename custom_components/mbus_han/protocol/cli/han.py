@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ..errors import DecodeError
+from ..errors import DecodeError, TransportError
 from ..han.cipher import SecurityKeys
 from ..han.decoder import HanStreamDecoder, Transport, decode_message
 from ..han.jsonout import error_to_json, reading_to_json
-from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from ..han.listen import SILENCE_TIMEOUT, listen
+from ..han.reading import HanReading
+from ..han.simulator import Faults, HanSimulator, Maker, Wiring
+from ..simio import open_pty, serve_tcp
+from ..transport import SerialSettings, open_port
+from . import EXIT_FAILURE, EXIT_NO_ANSWER, EXIT_NO_DEVICE, EXIT_OK, EXIT_USAGE
 
 type Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -48,6 +54,8 @@ def keys_from_args(args: argparse.Namespace) -> SecurityKeys:
 def register(commands: Commands) -> None:
     """Add ``decode``, ``listen`` and ``simulate`` to the ``han`` group."""
     _register_decode(commands)
+    _register_listen(commands)
+    _register_simulate(commands)
 
 
 def _register_decode(commands: Commands) -> None:
@@ -146,3 +154,217 @@ def run_decode(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return status
+
+
+# --- listen ---------------------------------------------------------------------------------
+
+
+def _register_listen(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "listen",
+        help="print the readings a meter pushes on a HAN port as they arrive",
+        description=(
+            "Open PORT (a device such as /dev/ttyUSB0, or socket://host:port, "
+            "rfc2217://host:port) and print every decoded push: a table, or JSON lines with "
+            "--json. Bad frames are counted. Exit code 0 after --count readings, 3 when the "
+            "port cannot be opened or is lost, 4 when no valid push came within --timeout."
+        ),
+    )
+    parser.add_argument("port", help="serial device or URL of a network gateway")
+    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument("--count", type=int, default=None, help="stop after N readings")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="give up (exit 4) when no valid push arrives for this many seconds; default: "
+        f"keep listening and warn after {SILENCE_TIMEOUT:.0f} s of silence",
+    )
+    parser.add_argument("--baudrate", type=int, default=2400, help="line speed (2400)")
+    parser.add_argument(
+        "--parity",
+        choices=["E", "N", "O"],
+        default="E",
+        help="E (8E1, Aidon and Kaifa; default) or N (8N1, Kamstrup)",
+    )
+    _add_key_arguments(parser)
+    _add_transport_argument(parser)
+    parser.set_defaults(handler=run_listen)
+
+
+def format_table(reading: HanReading) -> str:
+    """A reading as a small text table: identity and clock, then one line per value."""
+    meter = reading.meter
+    identity = " ".join(
+        part
+        for part in (meter.manufacturer, meter.meter_type, meter.meter_id, meter.list_version)
+        if part
+    )
+    clock = reading.clock.isoformat if reading.clock else "-"
+    lines = [f"{clock}  {identity or '(meter not named in this list)'}"]
+    for code, value in reading.values.items():
+        lines.append(f"  {code:18} {value.quantity.value:24} {value.value:>14} {value.unit.value}")
+    lines.extend(f"  {code:18} not present" for code in sorted(reading.not_present))
+    return "\n".join(lines)
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    """Open the port and print readings until --count, --timeout or Ctrl-C."""
+    try:
+        keys = keys_from_args(args)
+        settings = SerialSettings(baudrate=args.baudrate, parity=args.parity)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(listen_port(args, keys, settings))
+
+
+async def listen_port(
+    args: argparse.Namespace, keys: SecurityKeys, settings: SerialSettings
+) -> int:
+    """The asynchronous body of ``han listen`` (also what the tests run)."""
+    decoder = HanStreamDecoder(Transport(args.transport), keys)
+
+    def show(result: HanReading | DecodeError) -> None:
+        stats = decoder.stats
+        if isinstance(result, DecodeError):
+            if args.json:
+                print(json.dumps(error_to_json(result)), flush=True)
+            else:
+                print(f"undecodable push: {result}", flush=True)
+            return
+        if args.json:
+            print(json.dumps(reading_to_json(result), ensure_ascii=False), flush=True)
+        else:
+            print(format_table(result), flush=True)
+        print(
+            f"readings {stats.readings}, bad frames {stats.bad_frames}, "
+            f"undecodable {stats.undecodable}, junk bytes {stats.discarded_bytes}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def warn_silence(seconds: float) -> None:
+        print(f"no valid push for {seconds:.0f} s: is the meter connected?", file=sys.stderr)
+
+    try:
+        async with await open_port(args.port, settings) as port:
+            outcome = await listen(
+                port.read,
+                decoder,
+                show,
+                char_time=settings.char_time(),
+                count=args.count,
+                silence_timeout=args.timeout if args.timeout is not None else SILENCE_TIMEOUT,
+                on_silence=None if args.timeout is not None else warn_silence,
+            )
+    except TransportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_NO_DEVICE
+    if outcome.silent:
+        print(f"no valid push within {args.timeout} s", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    return EXIT_OK
+
+
+# --- simulate -------------------------------------------------------------------------------
+
+
+def _register_simulate(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "simulate",
+        help="play a HAN meter (Aidon, Kaifa, Kamstrup) on a pseudo-terminal or a TCP port",
+        description=(
+            "Push a meter's lists at their real intervals, with changing power, currents and "
+            "voltages and rising energy counters, on a pseudo-terminal (its path is printed; "
+            "open it with han listen) or a TCP port (socket://HOST:PORT)."
+        ),
+    )
+    parser.add_argument("maker", choices=[maker.value for maker in Maker])
+    parser.add_argument(
+        "--phases",
+        choices=[wiring.value for wiring in Wiring],
+        default=Wiring.THREE_PHASE.value,
+        help="1-phase, 3-phase 4-wire, or 3-phase 3-wire IT (default 3)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
+    where.add_argument("--tcp", metavar="HOST:PORT", help="serve TCP clients (port 0 = any)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="real seconds per meter second: 0.01 runs 100x faster, 0 without pauses",
+    )
+    parser.add_argument("--count", type=int, default=None, help="stop after N pushes")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
+    for name in ("garbage", "truncate", "bad-crc", "silence"):
+        parser.add_argument(
+            f"--{name}", type=float, default=0.0, metavar="P", help=f"probability of {name}"
+        )
+    _add_key_arguments(parser)
+    _add_transport_argument(parser)
+    parser.set_defaults(handler=run_simulate)
+
+
+def simulator_from_args(args: argparse.Namespace) -> HanSimulator:
+    """A simulator configured from the command line (ValueError on bad values)."""
+    faults = Faults(
+        garbage=args.garbage, truncate=args.truncate, bad_crc=args.bad_crc, silence=args.silence
+    )
+    probabilities = (faults.garbage, faults.truncate, faults.bad_crc, faults.silence)
+    if not all(0 <= p <= 1 for p in probabilities) or sum(probabilities) > 1:
+        raise ValueError("fault probabilities must be between 0 and 1 and add up to at most 1")
+    if args.time_scale < 0:
+        raise ValueError("--time-scale must not be negative")
+    return HanSimulator(
+        Maker(args.maker),
+        Wiring(args.phases),
+        keys=keys_from_args(args),
+        transport=Transport(args.transport),
+        faults=faults,
+        seed=args.seed,
+    )
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Run the simulator until --count pushes or Ctrl-C."""
+    try:
+        simulator_from_args(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(simulate(args))
+
+
+async def simulate(args: argparse.Namespace) -> int:
+    """The asynchronous body of ``han simulate``."""
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+
+        async def serve_client(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await simulator_from_args(args).run(writer, args.time_scale, count=args.count)
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+
+        try:
+            server = await serve_tcp(host or "127.0.0.1", int(port), serve_client)
+        except (OSError, ValueError) as err:
+            print(f"error: cannot listen on {args.tcp}: {err}", file=sys.stderr)
+            return EXIT_NO_DEVICE
+        bound = server.sockets[0].getsockname()
+        print(f"socket://{bound[0]}:{bound[1]}", flush=True)
+        async with server:
+            await server.serve_forever()
+        return EXIT_OK
+    endpoint = await open_pty()
+    print(endpoint.path, flush=True)
+    try:
+        await simulator_from_args(args).run(endpoint.writer, args.time_scale, count=args.count)
+        await endpoint.writer.drain()
+    finally:
+        await endpoint.close()
+    return EXIT_OK

@@ -25,6 +25,7 @@ from .decoder import Transport
 from .hdlc import encode_hdlc_frame
 
 BAUDRATE = 2400
+_BASE_LOAD_W = (700.0, 450.0, 350.0)
 
 
 class Maker(StrEnum):
@@ -113,9 +114,12 @@ class MeterPhysics:
         self.energy_import_wh += self.active_import * hours
         self.reactive_import_varh += self.reactive_import * hours
         self.reactive_export_varh += self.reactive_export * hours
+        pull = 1 - math.exp(-seconds / 300)  # loads drift back to a base load over minutes
         for index in range(3):
             step = self.rng.gauss(0, 60) * math.sqrt(max(seconds, 0.1))
-            self.phase_power[index] = min(4000.0, max(20.0, self.phase_power[index] + step))
+            power = self.phase_power[index]
+            power += (_BASE_LOAD_W[index] - power) * pull + step
+            self.phase_power[index] = min(4000.0, max(20.0, power))
             drift = self.rng.gauss(0, 0.4)
             self.voltage[index] = min(245.0, max(215.0, self.voltage[index] + drift))
 
