@@ -97,6 +97,8 @@ def _object_entries(body: list[AxdrValue]) -> list[_Entry]:
     """Aidon: every element is a structure {OBIS, value} or {OBIS, value, {scaler, unit}}."""
     entries: list[_Entry] = []
     for item in body:
+        if type(item) is not list:
+            raise DecodeError("list mixes structures and bare values")
         size = len(item)
         if size == 3:
             code, value, scaler_unit_data = item
@@ -144,13 +146,13 @@ def _entries(body: AxdrValue) -> tuple[list[_Entry], ListSpec | None]:
     if type(body) is not list or not body:
         raise DecodeError("notification body is not a non-empty array or structure")
     first = body[0]
-    if all(type(item) is list for item in body):
+    if type(first) is list:  # _object_entries checks that every element is a structure
         return _object_entries(body), None
     if len(body) == 1 and type(first) is int:
         return _positional_entries(body, NEK_LIST1_BARE), NEK_LIST1_BARE
     version = _text(first) if isinstance(first, (bytes, str)) else None
     spec = LIST_SPECS.get(version) if version else None
-    if spec is not None and spec.layouts and not any(_is_obis(item) for item in body):
+    if spec is not None and spec.layouts:  # a bare list version first: Kaifa's Norwegian lists
         return _positional_entries(body, spec), spec
     return _pair_entries(body), None
 

@@ -1,0 +1,76 @@
+"""Scaling rules that the corpus frames alone do not reach: variants, unknown lists, bad units.
+
+Inputs are corpus frames with one field changed; expected values come from the corpus and the
+README's rules (Swedish Kamstrup counts Wh where Norwegian units count 10 Wh).
+"""
+
+import pytest
+from han_corpus import BY_NAME, expected_values, raw
+
+from custom_components.mbus_han.protocol.errors import DecodeError
+from custom_components.mbus_han.protocol.han.decoder import decode_llc, decode_message
+from custom_components.mbus_han.protocol.han.hdlc import parse_hdlc_frame
+
+NORWEGIAN_TYPE = b"6841121BN243101040"
+SWEDISH_TYPE = b"6841138BN245101090"  # the Swedish unit of kamstrup_6841138_se_list2
+ENERGIES = ("1-1:1.8.0.255", "1-1:2.8.0.255", "1-1:3.8.0.255", "1-1:4.8.0.255")
+
+
+def _kamstrup_hourly_payload() -> bytes:
+    return parse_hdlc_frame(raw(BY_NAME["kamstrup_6841121_list3"])).information
+
+
+def test_swedish_kamstrup_energy_is_counted_in_wh() -> None:
+    payload = _kamstrup_hourly_payload()
+    assert payload.count(NORWEGIAN_TYPE) == 1
+    swedish = decode_llc(payload.replace(NORWEGIAN_TYPE, SWEDISH_TYPE))
+    norwegian = expected_values(BY_NAME["kamstrup_6841121_list3"])
+    for code in ENERGIES:
+        # The same raw count: 10 Wh steps in Norway, Wh in Sweden.
+        assert swedish.values[code].value == pytest.approx(norwegian[code] / 10)
+    # Powers, currents and voltages scale the same in both countries.
+    for code in ("1-1:1.7.0.255", "1-1:31.7.0.255", "1-1:32.7.0.255"):
+        assert swedish.values[code].value == pytest.approx(norwegian[code])
+
+
+def test_unknown_list_version_leaves_unscaled_values_out() -> None:
+    payload = _kamstrup_hourly_payload()
+    renamed = payload.replace(b"Kamstrup_V0001", b"Kamstrup_V0009")
+    reading = decode_llc(renamed)
+    # No table for this list: the bare numbers have no known scaling, so none is reported.
+    assert reading.values == {}
+    assert set(reading.skipped) >= set(ENERGIES)
+    assert reading.meter.meter_id == BY_NAME["kamstrup_6841121_list3"]["expected"]["meter_id"]
+
+
+def test_scaler_unit_that_contradicts_the_code_is_refused() -> None:
+    # Aidon list 1: 1-0:1.7.0.255 with unit 27 (W). Change the unit to 35 (V).
+    payload = bytes.fromhex(BY_NAME["aidon_list1_no"]["hex"])
+    assert payload.endswith(bytes.fromhex("02020F00161B"))
+    reading = decode_llc(payload[:-1] + bytes((35,)))
+    assert "1-0:1.7.0.255" not in reading.values
+    assert "1-0:1.7.0.255" in reading.skipped
+
+
+def test_kaifa_positional_list_of_unknown_length_is_refused() -> None:
+    payload = bytes.fromhex(BY_NAME["kaifa_ma304h3e_list2_it"]["hex"])
+    index = payload.index(bytes.fromhex("020D09074B464D"))
+    shorter = payload[:index] + b"\x02\x0c" + payload[index + 2 : -5]
+    with pytest.raises(DecodeError, match="12 elements"):
+        decode_llc(shorter)
+
+
+def test_invalid_clock_is_absent_but_values_stay() -> None:
+    case = BY_NAME["aidon_6534_list3"]
+    frame_info = parse_hdlc_frame(raw(case)).information
+    clock = bytes.fromhex("07E4071502150000FF000000")
+    assert frame_info.count(clock) == 1
+    broken = frame_info.replace(clock, bytes.fromhex("07E40D1502150000FF000000"))  # month 13
+    reading = decode_llc(broken)
+    assert reading.clock is None
+    assert reading.values["1-0:1.8.0.255"].value == case["expected"]["1-0:1.8.0.255"]
+
+
+def test_bare_apdu_and_llc_payload_agree() -> None:
+    payload = bytes.fromhex(BY_NAME["aidon_6525_list2_3wire_it"]["hex"])
+    assert decode_message(payload) == decode_message(payload[3:])
