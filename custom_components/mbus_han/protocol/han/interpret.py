@@ -83,13 +83,23 @@ def _scaler_unit(value: AxdrValue) -> tuple[int, int] | None:
     return None
 
 
+_texts: dict[bytes, str] = {}
+
+
 def _text(value: AxdrValue) -> str | None:
     """Identity strings: visible-string as is, octet-string when it is printable ASCII."""
-    if isinstance(value, str):
+    if type(value) is str:
         return value
-    if isinstance(value, bytes):
-        text = value.decode("latin-1")
-        return text if text.isascii() and text.isprintable() else value.hex().upper()
+    if type(value) is bytes:
+        text = _texts.get(value)  # the same few identity strings arrive with every push
+        if text is None:
+            text = value.decode("latin-1")
+            if not (text.isascii() and text.isprintable()):
+                text = value.hex().upper()
+            if len(_texts) >= _MAX_CACHED_CODES:
+                _texts.clear()
+            _texts[value] = text
+        return text
     return None
 
 
