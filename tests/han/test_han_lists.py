@@ -74,3 +74,18 @@ def test_invalid_clock_is_absent_but_values_stay() -> None:
 def test_bare_apdu_and_llc_payload_agree() -> None:
     payload = bytes.fromhex(BY_NAME["aidon_6525_list2_3wire_it"]["hex"])
     assert decode_message(payload) == decode_message(payload[3:])
+
+
+def test_fill_flags_around_a_frame_are_accepted() -> None:
+    case = BY_NAME["aidon_list1_raw_7d_inside"]
+    reading = decode_message(b"\x7e\x7e" + raw(case) + b"\x7e\x7e")
+    assert reading.values["1-0:1.7.0.255"].value == case["expected"]["1-0:1.7.0.255"]
+
+
+def test_non_finite_float_is_left_out() -> None:
+    # Aidon list 1 with the power sent as float32 NaN (tag 23) instead of 06 00000118.
+    payload = bytes.fromhex(BY_NAME["aidon_list1_no"]["hex"])
+    assert payload.count(bytes.fromhex("0600000118")) == 1
+    reading = decode_llc(payload.replace(bytes.fromhex("0600000118"), bytes.fromhex("177FC00000")))
+    assert reading.values == {}
+    assert "1-0:1.7.0.255" in reading.skipped

@@ -32,6 +32,7 @@ from .reading import HanReading, SecurityInfo
 LLC_HEADER = b"\xe6\xe7\x00"  # destination LSAP E6, source LSAP E7 (response), quality 00
 MBUS_START = 0x68
 NO_KEYS = SecurityKeys()
+_FLAG_BYTE = bytes((FLAG,))
 
 
 class Transport(StrEnum):
@@ -108,13 +109,16 @@ def decode_message(raw: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
         raise DecodeError("no data")
     first = raw[0]
     if first == FLAG:
+        raw = _FLAG_BYTE + raw.lstrip(_FLAG_BYTE)  # fill flags before the frame are allowed
+        trailing_flags = len(raw) - len(raw.rstrip(_FLAG_BYTE))  # (and after it)
         framer = HdlcFramer()
         assembler = SegmentAssembler(framer.stats)
         payloads = [p for f in framer.feed(raw) if (p := assembler.add(f)) is not None]
         if framer.stats.bad_frames:
             raise DecodeError("HDLC frame failed its check sequence or closing flag")
-        # the last closing flag stays buffered: it could open another frame
-        if framer.pending > 1 or framer.stats.discarded_bytes or len(payloads) != 1:
+        # the closing flag stays buffered (it could open another frame), and any fill flags
+        after_frame = framer.pending + framer.stats.discarded_bytes
+        if after_frame > trailing_flags or len(payloads) != 1:
             raise DecodeError("data is not exactly one whole HDLC frame (or segment set)")
         return decode_llc(payloads[0], keys)
     if first == MBUS_START:

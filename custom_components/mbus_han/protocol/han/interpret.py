@@ -11,6 +11,7 @@ This runs for every push, so what an OBIS code means is worked out once per code
 from __future__ import annotations
 
 from functools import cache
+from math import isfinite
 
 from ..errors import DecodeError
 from .axdr import AxdrValue
@@ -247,8 +248,12 @@ def interpret(
     units = DLMS_UNITS
     for code, (quantity, unit), raw, scaler_unit in measures:
         raw_type = type(raw)
-        if raw_type is not int and raw_type is not float:
-            raise DecodeError(f"{code}: value of type {raw_type.__name__} is not a number")
+        if raw_type is not int:
+            if raw_type is not float:
+                raise DecodeError(f"{code}: value of type {raw_type.__name__} is not a number")
+            if not isfinite(raw):
+                skipped[code] = "not a finite number"
+                continue
         if scaler_unit is not None:
             scaler, unit_code = scaler_unit
             if units.get(unit_code) is not unit:
