@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 from math import isfinite
+from types import MappingProxyType
 
 from ..errors import DecodeError
 from .axdr import AxdrValue
@@ -281,9 +282,9 @@ def interpret(
     return _reading(
         _identity(manufacturer, identity.get(METER_ID), meter_type, version),
         clock if clock_seen else notification_time,
-        values,
+        MappingProxyType(values),  # read-only: the reading is shared with every listener
         frozenset(not_present),
         notification_time,
         security,
-        skipped,
+        MappingProxyType(skipped),
     )

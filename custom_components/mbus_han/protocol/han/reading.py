@@ -56,3 +56,7 @@ class HanReading:
     notification_time: MeterClock | None = None
     security: SecurityInfo | None = None
     skipped: Mapping[str, str] = field(default_factory=dict)  # code -> why it was left out
+
+    def __hash__(self) -> int:
+        # values and skipped are read-only mappings, which do not hash; identity and clock do
+        return hash((self.meter, self.clock, self.notification_time))
