@@ -86,10 +86,11 @@ def decode_data(buf: bytes, pos: int = 0) -> tuple[AxdrValue, int]:
     """
     n = len(buf)
     from_bytes = int.from_bytes
-    # The list being filled (None at top level) and its announced count; parents on the stack.
-    items: list[AxdrValue] | None = None
-    count = 0
-    stack: list[tuple[list[AxdrValue] | None, int]] = []
+    # The list being filled and how many elements it still lacks; its parents on the stack.
+    # The outermost "list" is a one-element holder for the result.
+    top: list[AxdrValue] = []
+    items, remaining = top, 1
+    stack: list[tuple[list[AxdrValue], int]] = []
     while True:
         if pos >= n:
             raise DecodeError("A-XDR data missing at end of data")
@@ -136,8 +137,8 @@ def decode_data(buf: bytes, pos: int = 0) -> tuple[AxdrValue, int]:
                         raise DecodeError(f"{length} elements announced, {n - pos} bytes left")
                     if len(stack) >= MAX_DEPTH:
                         raise DecodeError(f"A-XDR nesting deeper than {MAX_DEPTH}")
-                    stack.append((items, count))
-                    items, count = [], length
+                    stack.append((items, remaining))
+                    items, remaining = [], length
                     continue
                 value = []
         elif kind == _NULL:
@@ -160,14 +161,15 @@ def decode_data(buf: bytes, pos: int = 0) -> tuple[AxdrValue, int]:
             else:
                 value = BitString(bits, buf[pos:end])
             pos = end
-        while True:
-            if items is None:
-                return value, pos
-            items.append(value)
-            if len(items) < count:
-                break
+        items.append(value)
+        remaining -= 1
+        while not remaining:  # the list is full: it becomes a value of its parent
+            if not stack:
+                return top[0], pos
             value = items
-            items, count = stack.pop()
+            items, remaining = stack.pop()
+            items.append(value)
+            remaining -= 1
 
 
 def _bcd(byte: int) -> int:
