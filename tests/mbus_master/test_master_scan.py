@@ -102,3 +102,14 @@ async def test_scan_can_be_cancelled_and_the_bus_stays_usable(connect, heat_mete
         await task
     reading = await master.read(200)  # the lock was released, the port still works
     assert reading.telegram.header.id == 11111111
+
+
+async def test_scans_through_an_echoing_converter(connect, heat_meter):
+    from custom_components.mbus_han.protocol.mbus.simulator import BusFaults
+
+    meters = [heat_meter(12345601, 1), heat_meter(12345602, 2)]
+    _, master = await connect(meters, faults=BusFaults(echo=True))
+    assert await scan_primary(master, range(4)) == [PrimaryHit(1), PrimaryHit(2)]
+    result = await scan_secondary(master)
+    assert [m.identification for m in result.meters] == ["12345601", "12345602"]
+    assert master.link.stats.echoes == master.link.stats.requests  # every request came back
