@@ -1,5 +1,6 @@
 """Fuzz the M-Bus decoder: any bytes give a result or our DecodeError, nothing else."""
 
+import contextlib
 import random
 
 import pytest
@@ -30,20 +31,16 @@ def _decode(raw):
 @given(st.binary(max_size=300))
 def test_random_bytes(raw):
     _decode(raw)
-    try:
+    with contextlib.suppress(DecodeError):
         parse_frame(raw)
-    except DecodeError:
-        pass
     MbusFramer().feed(raw)
 
 
 @FAST
 @given(st.integers(0, 255), st.binary(max_size=260))
 def test_random_user_data_for_every_ci(ci, data):
-    try:
+    with contextlib.suppress(DecodeError):
         decode_user_data(ci, data)
-    except DecodeError:
-        pass
 
 
 @FAST
@@ -84,4 +81,4 @@ def test_largest_frame_is_bounded():
     # 252 bytes of DIF 0x01 VIF 0x13 value: 84 one-byte records after CI 0x78 (no header)
     data = bytes([0x01, 0x13, 0x05] * 84)
     result = decode_user_data(0x78, data)
-    assert len(result.records) == 84 <= 256
+    assert len(result.records) == 84  # bounded: never more than 256
