@@ -86,6 +86,11 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
         self._master: MbusMaster | None = None
 
+    @property
+    def master(self) -> MbusMaster | None:
+        """The open master, while the port is open."""
+        return self._master
+
     async def _open_master(self) -> MbusMaster:
         if self._master is None:
             try:

@@ -1,0 +1,151 @@
+"""Runtime behaviour: meters going silent and back, a lost port, repairs, glitches, restore."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from unittest.mock import patch
+
+import serialx
+from ha_helpers import mbus_entry_data
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+
+from custom_components.mbus_han.const import DOMAIN
+from custom_components.mbus_han.mbus_coordinator import permission_issue_id
+from custom_components.mbus_han.protocol.mbus.simulator import Fault
+
+
+async def _setup(hass: HomeAssistant, port: str, meters: list[str]) -> MockConfigEntry:
+    entry = MockConfigEntry(domain=DOMAIN, data=mbus_entry_data(port, meters), unique_id=port)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _entity(hass: HomeAssistant, key: str, meter: str = "SLB-12345678") -> str:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{meter}-{key}")
+    assert entity_id is not None, key
+    return entity_id
+
+
+async def _poll(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Run the next scheduled poll now.
+
+    Not by moving a frozen clock: the master's answer timeouts run on the event loop's
+    clock, which freezegun would stop.
+    """
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def test_silent_meter_goes_unavailable_and_comes_back(
+    hass, bus_factory, heat_meter, kamstrup_meter, caplog
+):
+    _, port = await bus_factory(heat_meter, kamstrup_meter)
+    entry = await _setup(hass, port, ["0", "5"])
+    energy = _entity(hass, "energy")
+    kam_energy = _entity(hass, "energy", "KAM-06855817")
+    assert hass.states.get(energy).state != STATE_UNAVAILABLE
+
+    heat_meter.inject(Fault.NO_ANSWER, count=10)  # every retry of the next poll
+    await _poll(hass, entry)
+    assert hass.states.get(energy).state == STATE_UNAVAILABLE
+    assert hass.states.get(kam_energy).state != STATE_UNAVAILABLE  # the other meter is fine
+
+    heat_meter.faults.clear()
+    await _poll(hass, entry)
+    assert hass.states.get(energy).state != STATE_UNAVAILABLE
+
+
+async def test_lost_port_makes_everything_unavailable_once_and_recovers(
+    hass, bus_factory, heat_meter, caplog
+):
+    _bus, port = await bus_factory(heat_meter)
+    entry = await _setup(hass, port, ["0"])
+    energy = _entity(hass, "energy")
+    coordinator = entry.runtime_data.coordinator
+
+    # Every meter silent: the poll fails as a whole, entities go unavailable, one warning.
+    heat_meter.inject(Fault.NO_ANSWER, count=100)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        await _poll(hass, entry)
+        await _poll(hass, entry)
+    assert hass.states.get(energy).state == STATE_UNAVAILABLE
+    assert not coordinator.last_update_success
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+
+    heat_meter.faults.clear()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        await _poll(hass, entry)
+    assert hass.states.get(energy).state != STATE_UNAVAILABLE
+    assert any("recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_permission_denied_raises_a_repair_issue(hass, bus_factory, heat_meter):
+    _, port = await bus_factory(heat_meter)
+    entry = await _setup(hass, port, ["0"])
+    coordinator = entry.runtime_data.coordinator
+    await coordinator._close_master()  # the next poll reopens the port
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    with patch.object(serialx, "create_serial_connection", side_effect=denied):
+        await _poll(hass, entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, permission_issue_id(entry.entry_id))
+    assert issue is not None
+    assert issue.translation_key == "port_permission"
+    assert issue.translation_placeholders == {"port": port}
+    # Once the port opens again, the issue goes away.
+    await _poll(hass, entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, permission_issue_id(entry.entry_id)) is None
+
+
+async def test_counter_glitch_is_not_written(hass, bus_factory, heat_meter):
+    _, port = await bus_factory(heat_meter)
+    entry = await _setup(hass, port, ["0"])
+    energy = _entity(hass, "energy")
+    before = float(hass.states.get(energy).state)
+    # The meter reports 0.1 % less energy once (a glitch), then the true value again.
+    heat_meter.source.energy_kwh -= before * 0.001
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) == before
+    # A big drop is a new meter or a reset: that is written.
+    heat_meter.source.energy_kwh = 10.0
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) < before
+
+
+async def test_diagnostics(hass, hass_client, bus_factory, kamstrup_meter):
+    _, port = await bus_factory(kamstrup_meter)
+    entry = await _setup(hass, port, ["5"])
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert result["entry"]["data"]["meters"] == ["5"]
+    assert result["statistics"]["coordinator"]["reads_ok"] == 1
+    meter = result["meters"]["5"]
+    assert meter["header"]["id"] == "06855817"
+    assert result["last_frames"][0].startswith("68 F7 F7 68")
+
+
+async def test_stale_meter_device_is_removed(hass, bus_factory, heat_meter, kamstrup_meter):
+    _, port = await bus_factory(heat_meter, kamstrup_meter)
+    entry = await _setup(hass, port, ["0", "5"])
+    registry = dr.async_get(hass)
+    assert registry.async_get_device(identifiers={(DOMAIN, "KAM-06855817")}) is not None
+    # The user removes meter 5 from the configuration.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "meters": ["0"]})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert registry.async_get_device(identifiers={(DOMAIN, "KAM-06855817")}) is None
+    assert registry.async_get_device(identifiers={(DOMAIN, "SLB-12345678")}) is not None
