@@ -105,6 +105,9 @@ _DATE_MODIFIERS = frozenset(
 )
 # VIFEs after which the value is a duration (unit given by the VIFE's nn bits).
 _DURATION_MODIFIERS = frozenset({Modifier.DURATION_OF, Modifier.LIMIT_EXCEED_DURATION})
+# VIFEs after which the value counts events (E100 u001: number of limit exceeds): a plain
+# number, neither scaled by the VIF nor in its unit.
+_COUNT_MODIFIERS = frozenset({Modifier.LOWER_LIMIT_EXCEEDS, Modifier.UPPER_LIMIT_EXCEEDS})
 # VIFEs that only rescale: they do not change what the record means.
 _SCALING_MODIFIERS = frozenset({Modifier.MULTIPLIER, Modifier.OFFSET})
 
@@ -268,11 +271,12 @@ class _RecordDecoder:
         self.length = None if self.coding == DATA_VARIABLE_LENGTH else _DATA_LENGTHS[self.coding]
         self.as_date = spec.date_like or any(m in _DATE_MODIFIERS for m in modifiers)
         self.signed = spec.quantity not in _UNSIGNED
-        self.multiplier = spec.multiplier
-        self.exponent = spec.exponent + vib.exponent
+        is_count = any(m in _COUNT_MODIFIERS for m in modifiers)
+        self.multiplier = 1 if is_count else spec.multiplier
+        self.exponent = 0 if is_count else spec.exponent + vib.exponent
         self.offset = (
             None
-            if vib.offset_exponent is None
+            if vib.offset_exponent is None or is_count
             else scale_value(1, spec.multiplier, vib.offset_exponent)
         )
         is_duration = any(m in _DURATION_MODIFIERS for m in modifiers)
@@ -288,6 +292,8 @@ class _RecordDecoder:
             unit = ""
         elif is_duration:
             unit = "s"
+        elif is_count:
+            unit = ""
         else:
             unit += "".join(PER_UNIT_SUFFIX.get(m, "") for m in modifiers)
         function = _FUNCTIONS[(dif >> 4) & 0x03]
