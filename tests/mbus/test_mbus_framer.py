@@ -291,3 +291,25 @@ def test_random_garbage_and_chunking(pieces, chunk_sizes):
     assert frames == expected
     assert framer.pending == 0
     assert framer.stats.discarded_bytes == sum(len(junk) for junk, _ in pieces)
+
+
+# A long frame whose data holds every start byte and the stop byte: E5 10 68 16.
+# L = 7 (C, A, CI + 4); CS = 08+01+72+E5+10+68+16 = 0x1EE -> EE.
+TRICKY = bytes.fromhex("68 07 07 68 08 01 72 E5 10 68 16 EE 16")
+TRICKY_FRAME = LongFrame(0x08, 0x01, 0x72, bytes.fromhex("E5 10 68 16"))
+
+
+def test_start_bytes_inside_a_frame_are_data():
+    assert sum(TRICKY[4:-2]) & 0xFF == TRICKY[-2]
+    # Byte by byte, the E5 inside the data must not come out as an acknowledge.
+    assert feed_bytewise(MbusFramer(), TRICKY + ACK) == [TRICKY_FRAME, AckFrame()]
+    assert MbusFramer().feed(ACK + TRICKY + TRICKY) == [AckFrame(), TRICKY_FRAME, TRICKY_FRAME]
+
+
+def test_corrupt_frame_with_start_bytes_inside_then_good_frame():
+    # After a checksum failure the framer resyncs byte by byte, so it may take the E5 inside
+    # the corrupt frame for an acknowledge (nothing tells the two apart), but the good frame
+    # after it must still come out whole.
+    frames = MbusFramer().feed(_bad_checksum(TRICKY) + RSP_UD_1)
+    assert frames[-1] == RSP_UD_1_FRAME
+    assert set(frames[:-1]) <= {AckFrame()}
