@@ -1,0 +1,163 @@
+"""The integration against Home Assistant 2026.11, the release our users run.
+
+Our other tests run on Home Assistant 2025.4 (Python 3.13). This one downloads the 2026.11.0
+wheel once (cached in ``.cache/ha-wheels/``, ignored by git) and, without installing or
+importing it, checks every Home Assistant module, name, member and keyword the integration
+uses against the wheel's sources: it must exist there and must not be marked deprecated.
+See ``ha_wheel.py`` for what exactly is checked and how deprecation is recognised.
+
+A failed download fails the test (it does not skip): CI reaches the package registry, and a
+skipped compatibility check would hide an integration that breaks for every user.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ha_wheel import (
+    HA_PYTHON,
+    HA_VERSION,
+    INTEGRATION_PACKAGE,
+    Checker,
+    Finding,
+    SourceTree,
+    WheelDownloadError,
+    check_manifest,
+    fetch_wheel,
+    wheel_pins,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache" / "ha-wheels"
+COMPONENTS = ROOT / "custom_components"
+INTEGRATION = COMPONENTS / "mbus_han"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A finding we know about: where, what it says, and why it is listed here."""
+
+    path_suffix: str
+    subject_part: str
+    message_part: str
+    reason: str
+
+    def matches(self, finding: Finding) -> bool:
+        """Whether this entry explains ``finding``."""
+        return (
+            finding.path.endswith(self.path_suffix)
+            and self.subject_part in finding.subject
+            and self.message_part in finding.message
+        )
+
+
+ACKNOWLEDGED: tuple[Explained, ...] = (
+    Explained(
+        "config_flow.py",
+        "self.async_update_reload_and_abort",
+        "has an update listener and should use it for scheduling a reload",
+        "2026.11 reports (breaking in 2026.12.0) only when the entry has an update listener; "
+        "the integration registers none, which test_no_update_listener_is_registered enforces.",
+    ),
+)
+"""Conditional usage reports that cannot trigger for us, each with the reason why."""
+
+KNOWN_PROBLEMS: tuple[Explained, ...] = (
+    Explained(
+        "entity.py",
+        "DeviceInfo(...) via_device=",
+        "_DEPRECATED_DEVICE_INFO_PARAMETERS",
+        "DeviceInfo(via_device=...) is deprecated in 2026.11 (removed in 2027.8.0; replacement "
+        "via_device_id, a device registry id that 2025.4 does not know): to be fixed in "
+        "custom_components/mbus_han/entity.py (feature-detect, see docs/ha-design-notes.md 7.6).",
+    ),
+)
+"""Real problems in the integration, to be fixed there; listed so that CI stays green while
+they are, and reported as warnings on every run. Any problem not listed fails the test."""
+
+
+@pytest.fixture(scope="module")
+def wheel() -> Path:
+    """The Home Assistant 2026.11 wheel, downloaded on first use."""
+    try:
+        return fetch_wheel(CACHE)
+    except WheelDownloadError as err:
+        pytest.fail(
+            f"Cannot check compatibility with Home Assistant {HA_VERSION}: downloading its "
+            f"wheel for Python {HA_PYTHON} failed. This test needs the package registry "
+            f"(CI has it); it does not skip, so that an untested upgrade cannot pass.\n{err}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def ha_sources(wheel: Path) -> SourceTree:
+    """The wheel's files, read without extracting or installing anything."""
+    return SourceTree.from_wheel(wheel)
+
+
+def integration_sources() -> SourceTree:
+    """Our integration's Python files, named as Home Assistant would import them."""
+    return SourceTree.from_directory(COMPONENTS, "custom_components")
+
+
+def test_the_cached_wheel_is_the_pinned_release(ha_sources: SourceTree) -> None:
+    metadata = ha_sources.read(f"homeassistant-{HA_VERSION}.dist-info/METADATA").splitlines()
+    assert "Name: homeassistant" in metadata
+    assert f"Version: {HA_VERSION}" in metadata
+    assert any(line.startswith("Requires-Python: >=3.14") for line in metadata)
+
+
+def test_protocol_package_never_imports_home_assistant() -> None:
+    """What makes leaving protocol/ out of the check sound (and keeps it HA-independent)."""
+    checker = Checker(SourceTree.from_mapping({}), integration_sources())
+    assert [str(f) for f in checker.check_excluded_isolated()] == []
+    checked = {module for module, _ in checker.modules()}
+    assert f"{INTEGRATION_PACKAGE}.config_flow" in checked
+    assert not any(".protocol" in module for module in checked)
+
+
+def test_integration_uses_only_what_2026_11_has_and_does_not_deprecate(
+    ha_sources: SourceTree,
+) -> None:
+    findings = Checker(ha_sources, integration_sources()).run()
+    errors = [f for f in findings if f.severity == "error"]
+    unexplained = [
+        f for f in errors if not any(e.matches(f) for e in (*ACKNOWLEDGED, *KNOWN_PROBLEMS))
+    ]
+    for entry in KNOWN_PROBLEMS:
+        for finding in errors:
+            if entry.matches(finding):
+                warnings.warn(f"known problem: {finding}\n  -> {entry.reason}", stacklevel=1)
+    for entry in (*ACKNOWLEDGED, *KNOWN_PROBLEMS):
+        if not any(entry.matches(f) for f in errors):
+            warnings.warn(f"stale entry in {Path(__file__).name}, remove it: {entry}", stacklevel=1)
+    assert unexplained == [], (
+        f"The integration is not ready for Home Assistant {HA_VERSION}:\n"
+        + "\n".join(str(f) for f in unexplained)
+    )
+
+
+def test_no_update_listener_is_registered() -> None:
+    """2026.11 reports an update listener combined with a reload from a flow (2026.12.0
+    breaks it); the options flow must reload through OptionsFlowWithReload instead."""
+    uses = []
+    for path in sorted(INTEGRATION.rglob("*.py")):
+        if "protocol" in path.relative_to(INTEGRATION).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        uses += [
+            f"{path.relative_to(ROOT)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "add_update_listener"
+        ]
+    assert uses == []
+
+
+def test_manifest_requirements_match_2026_11(ha_sources: SourceTree) -> None:
+    manifest = (INTEGRATION / "manifest.json").read_text(encoding="utf-8")
+    assert check_manifest(manifest, wheel_pins(ha_sources)) == []
