@@ -1,0 +1,109 @@
+"""The demo's Home Assistant: its config dir, and the server process.
+
+The config dir is kept between runs (history, the user, the dashboard survive a restart);
+only ``configuration.yaml`` and the link to the integration are rewritten each time, so a
+changed ``--port`` or a moved checkout takes effect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from .processes import ManagedProcess
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+INTEGRATION = REPO_ROOT / "custom_components" / "mbus_han"
+
+# Only what the demo shows: no default_config, whose discovery integrations (bluetooth,
+# zeroconf, ...) pull in many packages and probe networks a container does not have.
+CONFIGURATION = """\
+# Written by scripts/demo on every start; edit demo/home_assistant.py instead.
+homeassistant:
+  name: M-Bus & HAN demo
+  unit_system: metric
+  currency: NOK
+  country: "NO"
+  time_zone: {time_zone}
+  latitude: 59.91
+  longitude: 10.75
+  elevation: 20
+
+http:
+  server_host: {host}
+  server_port: {port}
+
+frontend:
+config:
+history:
+logbook:
+energy:
+system_log:
+
+recorder:
+  commit_interval: 5
+
+logger:
+  default: warning
+  logs:
+    custom_components.mbus_han: info
+"""
+
+
+def local_time_zone() -> str:
+    """The machine's IANA zone name for HA's config (UTC when it cannot be told)."""
+    if zone := os.environ.get("TZ"):
+        return zone.lstrip(":")
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        return "UTC"
+    marker = "zoneinfo/"
+    return target.split(marker, 1)[1] if marker in target else "UTC"
+
+
+def prepare_config_dir(config_dir: Path, *, port: int, host: str = "0.0.0.0") -> None:
+    """Write configuration.yaml and link our integration into ``custom_components``."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION.format(port=port, host=host, time_zone=json.dumps(local_time_zone())),
+        encoding="utf-8",
+    )
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "mbus_han"
+    if link.is_symlink() or link.exists():
+        if link.is_symlink() and link.resolve() == INTEGRATION.resolve():
+            return
+        if not link.is_symlink():
+            raise RuntimeError(f"{link} is not the link the demo made; move it away")
+        link.unlink()
+    link.symlink_to(INTEGRATION, target_is_directory=True)
+
+
+def onboarding_done(config_dir: Path) -> bool:
+    """True when this config dir's onboarding is complete (HA then hides its API)."""
+    try:
+        data = json.loads((config_dir / ".storage" / "onboarding").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return {"user", "core_config", "analytics", "integration"} <= set(data["data"]["done"])
+
+
+async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
+    """Start ``python -m homeassistant`` on the config dir (output to ``log_dir``).
+
+    It runs with the config dir as working directory so that only the linked copy of
+    ``custom_components`` is found, not the checkout's (which ``-m`` would put on sys.path).
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return await ManagedProcess.start(
+        "home-assistant",
+        [sys.executable, "-m", "homeassistant", "-c", str(config_dir)],
+        log_path=log_dir / "home-assistant.log",
+        cwd=config_dir,
+        env=env,
+    )
