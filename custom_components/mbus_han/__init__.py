@@ -11,42 +11,75 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_KIND, CONF_PORT, DOMAIN, KIND_MBUS
+from .const import CONF_KIND, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import meter_identifier
+from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
+from .protocol.errors import TransportError
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+MBUS_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+HAN_PLATFORMS: list[Platform] = [Platform.SENSOR]
 
 
 @dataclass(slots=True)
 class MbusHanRuntimeData:
     """What a loaded entry holds: the coordinator of its port."""
 
-    coordinator: MbusCoordinator
+    coordinator: MbusCoordinator | HanCoordinator
 
 
 type MbusHanConfigEntry = ConfigEntry[MbusHanRuntimeData]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
-    """Set up one port: register the bus as a device, poll its meters, add the platforms."""
-    if entry.data[CONF_KIND] != KIND_MBUS:
-        return False  # HAN ports are not supported by this version yet
-    coordinator = MbusCoordinator(hass, entry)
+def _platforms(entry: MbusHanConfigEntry) -> list[Platform]:
+    return HAN_PLATFORMS if entry.data[CONF_KIND] == KIND_HAN else MBUS_PLATFORMS
+
+
+def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model: str) -> None:
+    """The port itself is a device: the meters on it name it as their via-device."""
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, entry.entry_id)},
-        name=f"M-Bus {entry.data[CONF_PORT]}",
-        model="M-Bus",
+        name=f"{model} {entry.data[CONF_PORT]}",
+        model=model,
         manufacturer="M-Bus & HAN",
     )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
+    """Set up one port: an M-Bus bus we poll, or a HAN port we listen to."""
+    if entry.data[CONF_KIND] == KIND_HAN:
+        await _setup_han(hass, entry)
+    else:
+        await _setup_mbus(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
+    return True
+
+
+async def _setup_mbus(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+    coordinator = MbusCoordinator(hass, entry)
+    _register_port_device(hass, entry, "M-Bus")
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = MbusHanRuntimeData(coordinator)
-    _remove_stale_devices(hass, entry)
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    return True
+    _remove_stale_devices(hass, entry, coordinator)
+
+
+async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+    coordinator = HanCoordinator(hass, entry)
+    try:
+        await coordinator.async_open()
+    except TransportError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_open_port",
+            translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
+        ) from err
+    _register_port_device(hass, entry, "HAN")
+    entry.runtime_data = MbusHanRuntimeData(coordinator)
+    coordinator.async_start()
 
 
 async def async_remove_config_entry_device(
@@ -56,6 +89,9 @@ async def async_remove_config_entry_device(
     if (DOMAIN, entry.entry_id) in device.identifiers:
         return False  # the bus itself goes with the entry
     coordinator = entry.runtime_data.coordinator
+    if isinstance(coordinator, HanCoordinator):
+        meter_id = coordinator.data.meter.meter_id
+        return (DOMAIN, f"HAN-{meter_id}") not in device.identifiers
     current = {
         (DOMAIN, meter_identifier(address, telegram))
         for address, telegram in (coordinator.data.telegrams.items() if coordinator.data else ())
@@ -63,13 +99,14 @@ async def async_remove_config_entry_device(
     return not device.identifiers & current
 
 
-def _remove_stale_devices(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+def _remove_stale_devices(
+    hass: HomeAssistant, entry: MbusHanConfigEntry, coordinator: MbusCoordinator
+) -> None:
     """Drop the devices of meters that are no longer configured on this port.
 
     Run after a successful first poll: every configured meter that answered is known, and
     a meter that is still configured but did not answer keeps its device.
     """
-    coordinator = entry.runtime_data.coordinator
     keep = {(DOMAIN, entry.entry_id)} | {
         (DOMAIN, meter_identifier(address, telegram))
         for address, telegram in coordinator.data.telegrams.items()
@@ -84,7 +121,7 @@ def _remove_stale_devices(hass: HomeAssistant, entry: MbusHanConfigEntry) -> Non
 
 async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
     """Unload the platforms and close the port."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
     if unloaded:
         await entry.runtime_data.coordinator.async_shutdown()
     return unloaded

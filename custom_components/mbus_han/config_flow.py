@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import string
 from datetime import timedelta
 from typing import Any
 
@@ -29,37 +30,55 @@ from homeassistant.helpers.selector import (
 from . import MbusHanConfigEntry
 from .const import (
     CONF_ADDRESSES,
+    CONF_AUTH_KEY,
     CONF_BAUDRATE,
+    CONF_KEY,
     CONF_KIND,
+    CONF_METER,
     CONF_METERS,
+    CONF_PARITY,
     CONF_PORT,
     CONF_SCAN_INTERVAL,
     CONF_SETUP_METHOD,
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    HAN_BAUDRATE,
+    HAN_KEY_LENGTH,
+    HAN_METER_PARITY,
+    KIND_HAN,
     KIND_MBUS,
     MAX_SCAN_INTERVAL,
     MBUS_BAUD_RATES,
+    METER_AUTO,
     MIN_SCAN_INTERVAL,
 )
+from .han_coordinator import KEY_ERRORS, SILENCE_TIMEOUT
 from .protocol.errors import (
+    AuthenticationTagError,
     BusError,
     DecodeError,
+    DecryptionError,
+    EncryptionKeyRequiredError,
     PortNotFoundError,
     PortPermissionError,
     ProtocolError,
     TransportError,
 )
+from .protocol.han import HanStreamDecoder, SecurityKeys
+from .protocol.han.listen import wait_for_push
 from .protocol.mbus.master import MbusMaster, parse_address
 from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
-from .protocol.transport import SerialSettings, async_list_ports
+from .protocol.transport import SerialSettings, async_list_ports, open_port
 
 _LOGGER = logging.getLogger(__name__)
 
 METHOD_SCAN = "scan"
 METHOD_MANUAL = "manual"
+# Listening for a first push: every make sends list 2 every 10 s; allow for three of them,
+# shared between the two parities when the make is unknown.
+HAN_TEST_TIMEOUT = SILENCE_TIMEOUT
 
 
 def _port_selector(ports: list[tuple[str, str]]) -> SelectSelector:
@@ -75,6 +94,12 @@ def _port_selector(ports: list[tuple[str, str]]) -> SelectSelector:
 
 def _error_key(err: ProtocolError) -> str:
     """The translation key of the form error for a protocol failure."""
+    if isinstance(err, EncryptionKeyRequiredError):
+        return "key_required"
+    if isinstance(err, AuthenticationTagError):
+        return "wrong_auth_key"
+    if isinstance(err, DecryptionError):
+        return "wrong_key"
     if isinstance(err, PortPermissionError):
         return "permission_denied"
     if isinstance(err, PortNotFoundError):
@@ -105,8 +130,68 @@ def parse_addresses(text: str) -> list[str]:
     return normalised
 
 
+def _han_keys(user_input: dict[str, Any]) -> tuple[SecurityKeys, dict[str, str]]:
+    """The keys typed for an encrypted meter, or the form errors saying which is wrong."""
+    errors: dict[str, str] = {}
+    texts: dict[str, str | None] = {}
+    for field in (CONF_KEY, CONF_AUTH_KEY):
+        text = "".join((user_input.get(field) or "").split())
+        if text and not _is_key(text):
+            errors[field] = "invalid_key"
+        texts[field] = text or None
+    if texts[CONF_AUTH_KEY] and not texts[CONF_KEY]:
+        errors[CONF_KEY] = "key_required_with_auth_key"
+    if errors:
+        return SecurityKeys(), errors
+    return SecurityKeys.from_hex(texts[CONF_KEY], texts[CONF_AUTH_KEY]), errors
+
+
+def _is_key(text: str) -> bool:
+    """32 hex characters: a 128-bit AES key as the grid company sends it."""
+    return len(text) == HAN_KEY_LENGTH and all(c in string.hexdigits for c in text)
+
+
+def _han_entry_data(port: str, user_input: dict[str, Any], parity: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        CONF_KIND: KIND_HAN,
+        CONF_PORT: port,
+        CONF_METER: user_input[CONF_METER],
+        CONF_PARITY: parity,
+    }
+    for field in (CONF_KEY, CONF_AUTH_KEY):
+        if text := "".join((user_input.get(field) or "").split()):
+            data[field] = text.upper()
+    return data
+
+
+async def _han_test(port: str, meter: str, keys: SecurityKeys) -> tuple[str, str | None, str]:
+    """Wait for one valid push: (the parity that worked, form error key or None, detail).
+
+    With the make unknown, both parities the meters use are tried in turn: the wrong one
+    garbles every frame, so no push checks out.
+    """
+    parities = [HAN_METER_PARITY[meter]] if meter in HAN_METER_PARITY else ["E", "N"]
+    error, detail = "no_data", ""
+    for parity in parities:
+        try:
+            async with await open_port(port, SerialSettings(HAN_BAUDRATE, parity=parity)) as line:
+                await wait_for_push(
+                    line.read,
+                    HanStreamDecoder(keys=keys),
+                    timeout=HAN_TEST_TIMEOUT / len(parities),
+                    fatal=KEY_ERRORS,
+                )
+        except TimeoutError:
+            continue
+        except ProtocolError as err:
+            _LOGGER.debug("Listening on %s failed: %s", port, err)
+            return parity, _error_key(err), str(err)
+        return parity, None, ""
+    return parities[0], error, detail
+
+
 class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add one port: an M-Bus meter bus."""
+    """Add one port: an M-Bus meter bus or a smart meter's HAN port."""
 
     VERSION = 1
 
@@ -116,6 +201,12 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         self._found: list[FoundMeter] = []
         self._scan_task: asyncio.Task[list[FoundMeter]] | None = None
         self._scan_error: str | None = None
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: MbusHanConfigEntry) -> bool:
+        """Only a polled M-Bus port has options; a HAN meter pushes at its own pace."""
+        return config_entry.data[CONF_KIND] == KIND_MBUS
 
     @staticmethod
     @callback
@@ -131,6 +222,53 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         return [(p.device, f"{p.device} ({p.description})") for p in ports]
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """What is on the port: an M-Bus meter bus, or a smart meter's HAN port."""
+        return self.async_show_menu(step_id="user", menu_options=[KIND_MBUS, KIND_HAN])
+
+    async def async_step_han(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the HAN port, the meter make and the keys of an encrypted meter."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            port = user_input[CONF_PORT].strip()
+            await self.async_set_unique_id(port)
+            self._abort_if_unique_id_configured()
+            keys, errors = _han_keys(user_input)
+            if not errors:
+                parity, error, detail = await _han_test(port, user_input[CONF_METER], keys)
+                if error is None:
+                    return self.async_create_entry(
+                        title=f"HAN {port}",
+                        data=_han_entry_data(port, user_input, parity),
+                    )
+                errors["base"] = error
+                placeholders["error"] = detail
+        return self.async_show_form(
+            step_id="han",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._han_schema(), user_input or {}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _han_schema(self) -> vol.Schema:
+        return vol.Schema(
+            {
+                vol.Required(CONF_PORT): _port_selector(await self._port_choices()),
+                vol.Required(CONF_METER, default=METER_AUTO): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[METER_AUTO, *HAN_METER_PARITY],
+                        translation_key=CONF_METER,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Optional(CONF_KEY): TextSelector(),
+                vol.Optional(CONF_AUTH_KEY): TextSelector(),
+            }
+        )
+
+    async def async_step_mbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the port and the bus settings."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -159,7 +297,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
             }
         )
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(step_id="mbus", data_schema=schema, errors=errors)
 
     async def _scan(self) -> list[FoundMeter]:
         async with await MbusMaster.open(self._port, SerialSettings(self._baudrate)) as master:
@@ -293,6 +431,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Move the bus to another port (e.g. the adapter moved), keeping its meters."""
         entry = self._get_reconfigure_entry()
+        if entry.data[CONF_KIND] == KIND_HAN:
+            return await self.async_step_reconfigure_han()
         errors: dict[str, str] = {}
         if user_input is not None:
             port = user_input[CONF_PORT].strip()
@@ -325,6 +465,39 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+    async def async_step_reconfigure_han(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move a HAN port, or change the meter make or its keys (e.g. new keys from the grid)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            port = user_input[CONF_PORT].strip()
+            if port != entry.data[CONF_PORT]:
+                await self.async_set_unique_id(port)
+                self._abort_if_unique_id_configured()
+            keys, errors = _han_keys(user_input)
+            if not errors:
+                parity, error, detail = await _han_test(port, user_input[CONF_METER], keys)
+                if error is None:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=port,
+                        title=f"HAN {port}",
+                        data=_han_entry_data(port, user_input, parity),
+                    )
+                errors["base"] = error
+                placeholders["error"] = detail
+        return self.async_show_form(
+            step_id="reconfigure_han",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._han_schema(), user_input or dict(entry.data)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
 
 class MbusHanOptionsFlow(OptionsFlow):

@@ -19,6 +19,14 @@ CONF_SETUP_METHOD: Final = "setup_method"  # flow field: scan or manual
 CONF_KEY: Final = "key"  # HAN: encryption key (GUEK), 32 hex characters
 CONF_AUTH_KEY: Final = "auth_key"  # HAN: authentication key (GAK), 32 hex characters
 CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_METER: Final = "meter"  # HAN: the meter's make, which fixes its serial settings
+
+# HAN ports run at 2400 baud; Aidon and Kaifa send 8E1, Kamstrup 8N1.
+HAN_BAUDRATE: Final = 2400
+HAN_DEFAULT_PARITY: Final = "E"
+METER_AUTO: Final = "auto"  # parity unknown: the config flow listens to find it
+HAN_METER_PARITY: Final = {"aidon": "E", "kaifa": "E", "kamstrup": "N"}
+HAN_KEY_LENGTH: Final = 32  # hex characters of a 128-bit AES key
 
 MBUS_BAUD_RATES: Final = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)
 DEFAULT_BAUDRATE: Final = 2400
@@ -27,3 +35,8 @@ DEFAULT_BAUDRATE: Final = 2400
 DEFAULT_SCAN_INTERVAL: Final = timedelta(minutes=15)
 MIN_SCAN_INTERVAL: Final = timedelta(seconds=10)
 MAX_SCAN_INTERVAL: Final = timedelta(days=1)
+
+
+def permission_issue_id(entry_id: str) -> str:
+    """Repair issue id for a port the Home Assistant user may not open."""
+    return f"port_permission_{entry_id}"

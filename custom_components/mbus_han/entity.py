@@ -1,4 +1,7 @@
-"""Base entity for the meters of an M-Bus port: device info from the meter's own header."""
+"""Base entities: the meters of an M-Bus port and the smart meter of a HAN port.
+
+Device info comes from what each meter says about itself, so a device follows its meter.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
+from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
+from .protocol.han import MeterIdentity
 from .protocol.mbus.manufacturer import manufacturer_name
 from .protocol.mbus.model import Quantity, Telegram
 
@@ -70,3 +75,41 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
     def available(self) -> bool:
         """Available while the bus works and this meter answered the last poll."""
         return super().available and self.telegram is not None
+
+
+def han_device_identifier(meter: MeterIdentity) -> str:
+    """A HAN meter's device identifier, from the meter ID it pushes in lists 2 and 3."""
+    return f"HAN-{meter.meter_id}"
+
+
+class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
+    """An entity of the smart meter on a HAN port, available while the meter pushes."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: HanCoordinator, meter_id: str) -> None:
+        super().__init__(coordinator)
+        self.meter_id = meter_id
+        meter = coordinator.data.meter
+        if han_device_identifier(meter) != meter_id:
+            # Re-created from the registry before the meter has said who it is.
+            self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, meter_id)})
+            return
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, meter_id)},
+            via_device=(DOMAIN, coordinator.config_entry.entry_id),
+            manufacturer=meter.manufacturer,
+            model=meter.meter_type,
+            serial_number=meter.meter_id,
+            name=" ".join(part for part in (meter.manufacturer, meter.meter_type) if part)
+            or f"HAN {meter.meter_id}",
+        )
+
+    def _is_mine(self) -> bool:
+        """True while the port's meter is the one this entity belongs to (not swapped)."""
+        return han_device_identifier(self.coordinator.data.meter) == self.meter_id
+
+    @property
+    def available(self) -> bool:
+        """Available while the meter pushes, and it is still this entity's meter."""
+        return super().available and self._is_mine()

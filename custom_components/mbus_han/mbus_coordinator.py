@@ -20,6 +20,7 @@ from .const import (
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    permission_issue_id,
 )
 from .protocol.errors import PortPermissionError, ProtocolError, TransportError
 from .protocol.mbus.frames import Frame, encode_frame
@@ -56,11 +57,6 @@ class MbusStats:
     reads_ok: int = 0
     reads_failed: int = 0
     port_errors: int = 0
-
-
-def permission_issue_id(entry_id: str) -> str:
-    """Repair issue id for a port the Home Assistant user may not open."""
-    return f"port_permission_{entry_id}"
 
 
 class MbusCoordinator(DataUpdateCoordinator[MbusData]):

@@ -1,20 +1,30 @@
-"""Sensors: one per meaningful record of each meter on an M-Bus port."""
+"""Sensors: the records of each M-Bus meter, and the values a HAN meter pushes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
-from homeassistant.components.sensor import RestoreSensor, SensorStateClass
+from homeassistant.components.sensor import RestoreSensor, SensorEntity, SensorStateClass
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import MbusHanConfigEntry
-from .entity import MbusMeterEntity, meter_identifier
+from .entity import HanMeterEntity, MbusMeterEntity, han_device_identifier, meter_identifier
+from .han_coordinator import HanCoordinator
+from .han_sensor import (
+    IDENTITY_SENSORS,
+    HanIdentitySensorEntityDescription,
+    HanSensorEntityDescription,
+    describe_code,
+    describe_value,
+)
 from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
 from .protocol.mbus.model import Telegram
 
-PARALLEL_UPDATES = 0  # the coordinator serialises all bus access
+PARALLEL_UPDATES = 0  # the coordinator serialises all port access
 # A counter that drops by less than this fraction is a meter glitch, not a reset.
 GLITCH_FRACTION = Decimal("0.01")
 
@@ -24,8 +34,21 @@ async def async_setup_entry(
     entry: MbusHanConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a sensor for every record the meters report, and for new ones as they appear."""
+    """Add a sensor for every value the meters report, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
+    if isinstance(coordinator, HanCoordinator):
+        restored = _restored_han_counters(hass, entry, coordinator)
+        async_add_entities(restored)
+        add_new = _han_adder(coordinator, async_add_entities, restored)
+    else:
+        add_new = _mbus_adder(coordinator, async_add_entities)
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def _mbus_adder(
+    coordinator: MbusCoordinator, async_add_entities: AddEntitiesCallback
+) -> Callable[[], None]:
     known: set[str] = set()
 
     @callback
@@ -46,11 +69,94 @@ async def async_setup_entry(
         if new:
             async_add_entities(new)
 
-    add_new_records()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_records))
+    return add_new_records
 
 
-class MbusRecordSensor(MbusMeterEntity, RestoreSensor):
+def _restored_han_counters(
+    hass: HomeAssistant, entry: MbusHanConfigEntry, coordinator: HanCoordinator
+) -> list[HanValueSensor]:
+    """The energy counters this port had before the restart, back with their last values.
+
+    A HAN meter sends its energies once an hour; without this they would be unknown until then.
+    """
+    sensors = []
+    for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        prefix, _, rest = entity.unique_id.partition("-")
+        meter_number, _, code = rest.partition("-")
+        if entity.domain != "sensor" or prefix != "HAN" or not code:
+            continue
+        description = describe_code(code)
+        if description is None or description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            continue
+        sensors.append(HanValueSensor(coordinator, f"HAN-{meter_number}", description))
+    return sensors
+
+
+def _han_adder(
+    coordinator: HanCoordinator,
+    async_add_entities: AddEntitiesCallback,
+    restored_sensors: list[HanValueSensor],
+) -> Callable[[], None]:
+    known: set[str] = set()
+    restored = {sensor.unique_id for sensor in restored_sensors}
+
+    @callback
+    def add_new_values() -> None:
+        data = coordinator.data
+        if data.meter.meter_id is None:
+            return  # list 1 names no meter: wait for list 2 (10 s) to know whose values
+        new: list[HanValueSensor | HanIdentitySensor] = []
+        meter_id = han_device_identifier(data.meter)
+        for code, value in data.values.items():
+            unique_id = f"{meter_id}-{code}"
+            description = describe_value(code, value.quantity)
+            if description is None or unique_id in known or unique_id in restored:
+                continue
+            known.add(unique_id)
+            new.append(HanValueSensor(coordinator, meter_id, description))
+        for identity in IDENTITY_SENSORS:
+            unique_id = f"{meter_id}-{identity.key}"
+            if unique_id not in known and identity.has_fn(data.meter, data.clock):
+                known.add(unique_id)
+                new.append(HanIdentitySensor(coordinator, meter_id, identity))
+        if new:
+            async_add_entities(new)
+
+    return add_new_values
+
+
+class CounterGuardSensor(RestoreSensor):
+    """Keeps totals sane: no small step backwards, and the last value across restarts."""
+
+    def _accept(self, value: SensorValue) -> None:
+        """Take ``value`` unless it is a counter glitch."""
+        if not self._is_counter_glitch(value):
+            self._attr_native_value = value
+
+    def _is_counter_glitch(self, value: SensorValue) -> bool:
+        """True when a total would go backwards by a small amount: keep the last value."""
+        last = self._attr_native_value
+        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            return False
+        if not isinstance(value, int | float | Decimal) or not isinstance(
+            last, int | float | Decimal
+        ):
+            return False
+        drop = Decimal(str(last)) - Decimal(str(value))
+        return Decimal(0) < drop <= abs(Decimal(str(last))) * GLITCH_FRACTION
+
+    async def async_added_to_hass(self) -> None:
+        """Restore a counter's last value while its meter has not reported it yet."""
+        await super().async_added_to_hass()
+        if self._attr_native_value is not None:
+            return
+        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            return
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._attr_native_value = last.native_value
+
+
+class MbusRecordSensor(MbusMeterEntity, CounterGuardSensor):
     """The value of one record, found by its stable key on every poll."""
 
     entity_description: MbusSensorEntityDescription
@@ -85,29 +191,64 @@ class MbusRecordSensor(MbusMeterEntity, RestoreSensor):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        value = self._current_value()
-        if not self._is_counter_glitch(value):
-            self._attr_native_value = value
+        self._accept(self._current_value())
         super()._handle_coordinator_update()
 
-    def _is_counter_glitch(self, value: SensorValue) -> bool:
-        """True when a total would go backwards by a small amount: keep the last value."""
-        last = self._attr_native_value
-        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return False
-        if not isinstance(value, int | float | Decimal) or not isinstance(
-            last, int | float | Decimal
-        ):
-            return False
-        drop = Decimal(str(last)) - Decimal(str(value))
-        return Decimal(0) < drop <= abs(Decimal(str(last))) * GLITCH_FRACTION
 
-    async def async_added_to_hass(self) -> None:
-        """Restore a counter's last value while its meter has not answered yet."""
-        await super().async_added_to_hass()
-        if self._attr_native_value is not None:
-            return
-        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return
-        if (last := await self.async_get_last_sensor_data()) is not None:
-            self._attr_native_value = last.native_value
+class HanValueSensor(HanMeterEntity, CounterGuardSensor):
+    """One value the HAN meter pushes, found by its OBIS code in every push."""
+
+    entity_description: HanSensorEntityDescription
+
+    def __init__(
+        self, coordinator: HanCoordinator, meter_id: str, description: HanSensorEntityDescription
+    ) -> None:
+        super().__init__(coordinator, meter_id)
+        self.entity_description = description
+        self._attr_unique_id = f"{meter_id}-{description.obis}"
+        self._attr_native_value = self._current_value()
+
+    def _current_value(self) -> SensorValue:
+        if not self._is_mine():
+            return None
+        value = self.coordinator.data.values.get(self.entity_description.obis)
+        return None if value is None else value.value
+
+    @property
+    def available(self) -> bool:
+        """Available while the meter pushes and this value is known (sent, or restored)."""
+        if not super().available:
+            return False
+        return (
+            self.entity_description.obis in self.coordinator.data.values
+            or self._attr_native_value is not None
+        )
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        value = self._current_value()
+        if value is not None:  # a list without this value leaves it as it was
+            self._accept(value)
+        super()._handle_coordinator_update()
+
+
+class HanIdentitySensor(HanMeterEntity, SensorEntity):
+    """Who the meter says it is, or what its clock says (diagnostics)."""
+
+    entity_description: HanIdentitySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: HanCoordinator,
+        meter_id: str,
+        description: HanIdentitySensorEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, meter_id)
+        self.entity_description = description
+        self._attr_unique_id = f"{meter_id}-{description.key}"
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The value from the latest pushes."""
+        data = self.coordinator.data
+        return self.entity_description.value_fn(data.meter, data.clock)

@@ -1,12 +1,15 @@
-"""Fixtures for the Home Assistant glue: a simulated meter bus on a real pty."""
+"""Fixtures for the Home Assistant glue: a simulated meter bus and HAN meters on real ptys."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from ha_helpers import KAMSTRUP_601, SLB_ID, TEST_BAUD
+from ha_helpers import HAN_START, KAMSTRUP_601, SLB_ID, TEST_BAUD
 
+from custom_components.mbus_han.protocol.han import SecurityKeys
+from custom_components.mbus_han.protocol.han.simulator import HanSimulator, Maker, Push, Wiring
 from custom_components.mbus_han.protocol.mbus.encode import Identity
 from custom_components.mbus_han.protocol.mbus.simulator import (
     BusFaults,
@@ -16,6 +19,7 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
     SimulatorTiming,
 )
 from custom_components.mbus_han.protocol.mbus.simulator.sources import ReplaySource
+from custom_components.mbus_han.protocol.simio import PtyEndpoint, open_pty
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +61,66 @@ async def bus_factory() -> AsyncIterator[Callable[..., object]]:
     yield start
     for bus in buses:
         await bus.close()
+
+
+class HanLine:
+    """A simulated HAN meter on a pty, pushed by hand (``send``) or at a pace (``stream``)."""
+
+    def __init__(self, endpoint: PtyEndpoint, sim: HanSimulator) -> None:
+        self.endpoint = endpoint
+        self.sim = sim
+        self.path = endpoint.path
+        self._pushes = sim.pushes()
+        self._task: asyncio.Task[int] | None = None
+
+    async def send(self, count: int = 1) -> list[Push]:
+        """Write the next ``count`` pushes at once; the meter's state is then the last one's."""
+        sent = [next(self._pushes) for _ in range(count)]
+        for push in sent:
+            self.endpoint.writer.write(push.data)
+        await self.endpoint.writer.drain()
+        return sent
+
+    async def send_until(self, list_number: int) -> list[Push]:
+        """Write pushes up to and including the next one of list ``list_number``."""
+        sent = await self.send()
+        while sent[-1].list_number != list_number:
+            sent += await self.send()
+        return sent
+
+    def stream(self, time_scale: float = 0.01) -> None:
+        """Push in the background at ``time_scale`` times the real pace."""
+        self._task = asyncio.get_running_loop().create_task(
+            self.sim.run(self.endpoint.writer, time_scale)
+        )
+
+    async def close(self) -> None:
+        """Stop pushing and close the pty."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.endpoint.close()
+
+
+@pytest.fixture
+async def han_factory() -> AsyncIterator[Callable[..., object]]:
+    """``await han_factory(maker, wiring, keys=...)`` -> a :class:`HanLine` on a fresh pty.
+
+    The meter's clock starts at 10:59:40, so list 2 follows within 10 s of meter time and
+    list 3 (the energies) at 11:00:10.
+    """
+    lines: list[HanLine] = []
+
+    async def start(
+        maker: Maker = Maker.KAIFA,
+        wiring: Wiring = Wiring.THREE_PHASE,
+        keys: SecurityKeys | None = None,
+    ) -> HanLine:
+        sim = HanSimulator(maker, wiring, keys=keys, start=HAN_START, seed=3)
+        line = HanLine(await open_pty(), sim)
+        lines.append(line)
+        return line
+
+    yield start
+    for line in lines:
+        await line.close()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
+
+from homeassistant.core import HomeAssistant
 
 from custom_components.mbus_han.const import (
     CONF_BAUDRATE,
     CONF_KIND,
+    CONF_METER,
     CONF_METERS,
+    CONF_PARITY,
     CONF_PORT,
+    KIND_HAN,
     KIND_MBUS,
 )
 
@@ -16,6 +24,7 @@ from custom_components.mbus_han.const import (
 TEST_BAUD = 38400
 SLB_ID = 12345678
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+HAN_START = datetime(2026, 12, 2, 10, 59, 40)
 KAMSTRUP_601 = CORPUS / "mbus" / "libmbus" / "test-frames" / "kamstrup_multical_601.hex"
 
 
@@ -27,3 +36,30 @@ def mbus_entry_data(port: str, meters: list[str]) -> dict[str, object]:
         CONF_BAUDRATE: TEST_BAUD,
         CONF_METERS: meters,
     }
+
+
+def han_entry_data(port: str, meter: str = "kaifa", **keys: str) -> dict[str, object]:
+    """Config entry data of a HAN port."""
+    return {CONF_KIND: KIND_HAN, CONF_PORT: port, CONF_METER: meter, CONF_PARITY: "E", **keys}
+
+
+async def wait_until(hass: HomeAssistant, condition: Callable[[], bool], limit: float = 10) -> None:
+    """Let the event loop run until ``condition`` holds (``limit`` only guards against hangs)."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.01)
+    await hass.async_block_till_done()
+
+
+async def push_until(
+    hass: HomeAssistant,
+    send: Callable[[], Awaitable[object]],
+    condition: Callable[[], bool],
+    limit: float = 10,
+) -> None:
+    """Keep a meter pushing (as real ones do) until ``condition`` holds."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await send()
+            await asyncio.sleep(0.02)
+    await hass.async_block_till_done()

@@ -21,12 +21,23 @@ from custom_components.mbus_han.const import (
 )
 
 
-async def _start(hass: HomeAssistant, port: str, method: str) -> dict:
+async def _menu(hass: HomeAssistant, kind: str) -> dict:
+    """Start the flow and pick what is on the port."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["mbus", "han"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": kind}
+    )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == kind
+    return result
+
+
+async def _start(hass: HomeAssistant, port: str, method: str) -> dict:
+    result = await _menu(hass, "mbus")
     return await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_PORT: port, CONF_BAUDRATE: str(TEST_BAUD), CONF_SETUP_METHOD: method},
@@ -140,9 +151,7 @@ async def test_port_list_offers_detected_ports(hass):
 
     ports = [PortInfo("/dev/serial/by-id/usb-FTDI_M-Bus-if00", "FT232R M-Bus master")]
     with patch("custom_components.mbus_han.config_flow.async_list_ports", return_value=ports):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": config_entries.SOURCE_USER}
-        )
+        result = await _menu(hass, "mbus")
     options = result["data_schema"].schema[CONF_PORT].config["options"]
     assert options == [
         {

@@ -95,3 +95,25 @@ async def listen(
         pending = True
         if deliver(decoder.feed(chunk)):
             return outcome
+
+
+async def wait_for_push(
+    read: Callable[[], Awaitable[bytes]],
+    decoder: HanStreamDecoder,
+    *,
+    timeout: float,
+    fatal: tuple[type[DecodeError], ...] = (),
+) -> HanReading:
+    """The first valid push within ``timeout`` seconds (a set-up check of a port and key).
+
+    A decode error of a ``fatal`` type is raised at once (a wrong key will not get better
+    with the next push); other errors (line noise) are skipped. Raises ``TimeoutError``
+    when nothing valid arrived.
+    """
+    async with asyncio.timeout(timeout):
+        while True:
+            for result in decoder.feed(await read()):
+                if isinstance(result, fatal):
+                    raise result
+                if isinstance(result, HanReading):
+                    return result

@@ -1,0 +1,262 @@
+"""Listens to one HAN port: a background task pushes each decoded frame to the entities.
+
+The meter pushes; nothing is polled. The task opens the port, hands every chunk to the pure
+protocol decoder and publishes each valid reading at once. When the port is lost or the meter
+stays silent for three of its list-2 intervals, the entities go unavailable (one warning), the
+port is reopened with a growing delay, and one info line says when the readings are back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    CONF_AUTH_KEY,
+    CONF_KEY,
+    CONF_PARITY,
+    CONF_PORT,
+    DOMAIN,
+    HAN_BAUDRATE,
+    HAN_DEFAULT_PARITY,
+    permission_issue_id,
+)
+from .protocol.errors import (
+    AuthenticationTagError,
+    DecodeError,
+    DecryptionError,
+    EncryptionKeyRequiredError,
+    PortPermissionError,
+    TransportError,
+)
+from .protocol.han import HanReading, HanStreamDecoder, HanValue, MeterIdentity, SecurityKeys
+from .protocol.han.clock import MeterClock
+from .protocol.han.listen import listen
+from .protocol.transport import SerialPort, SerialSettings, open_port
+
+if TYPE_CHECKING:
+    from . import MbusHanConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+# Every meter make pushes list 2 every 10 s; three missed pushes mean the line or meter is gone.
+EXPECTED_INTERVAL = 10.0
+SILENCE_TIMEOUT = 3 * EXPECTED_INTERVAL
+# Reopen delays after a failure: quick for a short USB hiccup, capped so that a returning
+# gateway is found again within half a minute.
+RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+RAW_BYTES_KEPT = 2048  # the last bytes received, for diagnostics
+# Errors meaning the configured key does not fit this meter's pushes.
+KEY_ERRORS = (AuthenticationTagError, DecryptionError, EncryptionKeyRequiredError)
+
+
+def key_issue_id(entry_id: str) -> str:
+    """Repair issue id for a key that no longer decrypts the meter's pushes."""
+    return f"han_key_{entry_id}"
+
+
+@dataclass(slots=True)
+class HanData:
+    """What the meter has told so far: its identity, clock and the latest value per OBIS code.
+
+    Lists carry different values (list 1 power only, list 3 the energies once an hour), so
+    values are merged: each keeps the last value the meter sent for it.
+    """
+
+    meter: MeterIdentity = field(default_factory=MeterIdentity)
+    clock: MeterClock | None = None
+    values: dict[str, HanValue] = field(default_factory=dict)
+    not_present: set[str] = field(default_factory=set)
+
+    def merge(self, reading: HanReading) -> None:
+        """Take in one push."""
+        old, new = self.meter, reading.meter
+        self.meter = MeterIdentity(
+            manufacturer=new.manufacturer or old.manufacturer,
+            meter_id=new.meter_id or old.meter_id,
+            meter_type=new.meter_type or old.meter_type,
+            list_version=new.list_version or old.list_version,
+        )
+        if reading.clock is not None:
+            self.clock = reading.clock
+        self.values.update(reading.values)
+        self.not_present |= reading.not_present
+        for code in reading.not_present:
+            self.values.pop(code, None)
+
+
+@dataclass(slots=True)
+class HanStats:
+    """Counters for diagnostics."""
+
+    connects: int = 0
+    port_errors: int = 0
+    silences: int = 0
+    readings: int = 0
+    undecodable: int = 0
+    key_errors: int = 0
+
+
+class HanCoordinator(DataUpdateCoordinator[HanData]):
+    """One HAN port: owns the listening task; entities subscribe as to any coordinator."""
+
+    config_entry: MbusHanConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"HAN {entry.data[CONF_PORT]}",
+            update_interval=None,  # pushed, never polled
+        )
+        self.port: str = entry.data[CONF_PORT]
+        self.settings = SerialSettings(
+            HAN_BAUDRATE, parity=entry.data.get(CONF_PARITY, HAN_DEFAULT_PARITY)
+        )
+        self.keys = SecurityKeys.from_hex(entry.data.get(CONF_KEY), entry.data.get(CONF_AUTH_KEY))
+        self.stats = HanStats()
+        self.raw_bytes: deque[int] = deque(maxlen=RAW_BYTES_KEPT)
+        self.decoder = HanStreamDecoder(keys=self.keys)
+        self.data = HanData()
+        self._port: SerialPort | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._outage_logged = False
+
+    async def async_open(self) -> None:
+        """Open the port once at setup, so that a missing adapter retries the setup."""
+        self._port = await self._open()
+
+    @callback
+    def async_start(self) -> None:
+        """Start listening in the background; the task ends with the entry."""
+        self._task = self.config_entry.async_create_background_task(
+            self.hass, self._run(), f"{DOMAIN} listener {self.port}"
+        )
+
+    async def async_shutdown(self) -> None:
+        """Stop listening and close the port."""
+        await super().async_shutdown()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._close()
+
+    async def _open(self) -> SerialPort:
+        self.stats.connects += 1
+        try:
+            port = await open_port(self.port, self.settings)
+        except PortPermissionError:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                permission_issue_id(self.config_entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="port_permission",
+                translation_placeholders={"port": self.port},
+            )
+            raise
+        ir.async_delete_issue(self.hass, DOMAIN, permission_issue_id(self.config_entry.entry_id))
+        return port
+
+    async def _close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            await port.close()
+
+    async def _run(self) -> None:
+        """Listen, and after every loss reopen with a growing delay, until cancelled."""
+        failures = 0
+        while True:
+            readings_before = self.stats.readings
+            try:
+                if self._port is None:
+                    self._port = await self._open()
+                silent = await self._listen(self._port)
+            except TransportError as err:
+                self.stats.port_errors += 1
+                self._set_outage("port_lost", str(err))
+            else:
+                if silent:
+                    self.stats.silences += 1
+                    self._set_outage("han_silent", f"{SILENCE_TIMEOUT:.0f} s")
+                    # Reopen: a gateway's TCP connection can die without a word.
+            await self._close()
+            if self.stats.readings > readings_before:  # it worked for a while: start over
+                failures = 0
+            delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+            failures += 1
+            await asyncio.sleep(delay)
+
+    async def _listen(self, port: SerialPort) -> bool:
+        """Decode pushes until the port fails (raises) or the meter is silent (True)."""
+        self.decoder.reset()  # no half frame from before
+
+        async def read() -> bytes:
+            chunk = await port.read()
+            self.raw_bytes.extend(chunk)
+            return chunk
+
+        outcome = await listen(
+            read,
+            self.decoder,
+            self._on_result,
+            char_time=self.settings.char_time(),
+            silence_timeout=SILENCE_TIMEOUT,
+        )
+        return outcome.silent
+
+    @callback
+    def _on_result(self, result: HanReading | DecodeError) -> None:
+        if isinstance(result, DecodeError):
+            self._on_decode_error(result)
+            return
+        self.stats.readings += 1
+        ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(self.config_entry.entry_id))
+        if self._outage_logged:
+            _LOGGER.info("Readings from the HAN port %s are back", self.port)
+            self._outage_logged = False
+        self.data.merge(result)
+        self.async_set_updated_data(self.data)
+
+    def _on_decode_error(self, err: DecodeError) -> None:
+        self.stats.undecodable += 1
+        if isinstance(err, KEY_ERRORS):
+            self.stats.key_errors += 1
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                key_issue_id(self.config_entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="han_key",
+                translation_placeholders={"port": self.port, "error": str(err)},
+            )
+        _LOGGER.debug("Undecodable push on %s: %s", self.port, err)
+
+    def _set_outage(self, translation_key: str, error: str) -> None:
+        """Entities unavailable; one warning per outage, not one per retry."""
+        self.last_exception = UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"port": self.port, "error": error},
+        )
+        if not self._outage_logged:
+            _LOGGER.warning("HAN port %s: %s", self.port, self.last_exception)
+            self._outage_logged = True
+        if self.last_update_success:
+            self.last_update_success = False
+            self.async_update_listeners()
+
+    async def _async_update_data(self) -> HanData:
+        """Nothing to fetch: the data is what the meter pushed last."""
+        return self.data
