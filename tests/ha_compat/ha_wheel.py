@@ -636,6 +636,24 @@ class Index:
         module = scope.name
         if binding.kind == "module" and binding.target:
             return Resolved("module", binding.target[0], "")
+        node = binding.node
+        if (
+            binding.kind == "assign"
+            and isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(node.value, ast.Name | ast.Attribute)
+            and f"alias:{module}:{name}" not in seen
+        ):
+            # `Platform = EntityPlatforms`: a plain alias is what it names
+            found = self.resolve_expression(module, node.value, seen | {f"alias:{module}:{name}"})
+            if isinstance(found, Resolved) and found.kind in {"class", "def", "module"}:
+                return Resolved(
+                    found.kind,
+                    found.module,
+                    found.name,
+                    found.node,
+                    (f"{module}.{name}", *found.via),
+                    found.problems,
+                )
         if binding.kind != "import" or binding.target is None:
             return Resolved(binding.kind, module, name, binding.node)
         source, original = binding.target
@@ -673,21 +691,23 @@ class Index:
                 bases.append(None)
         return bases
 
-    def resolve_expression(self, module: str, node: ast.expr) -> Resolved | Missing | None:
+    def resolve_expression(
+        self, module: str, node: ast.expr, seen: frozenset[str] = frozenset()
+    ) -> Resolved | Missing | None:
         """Resolve a name or dotted expression written at the top level of ``module``.
 
         ``Base[T]`` resolves as ``Base``. ``None`` means the expression is not a name chain
         rooted in a visible binding (a call, a builtin, a local variable).
         """
         if isinstance(node, ast.Subscript):
-            return self.resolve_expression(module, node.value)
+            return self.resolve_expression(module, node.value, seen)
         if isinstance(node, ast.Name):
             scope = self.scope(module)
             if scope is None or node.id not in scope.bindings:
                 return None
-            return self._follow(scope, node.id, scope.bindings[node.id], frozenset())
+            return self._follow(scope, node.id, scope.bindings[node.id], seen)
         if isinstance(node, ast.Attribute):
-            owner = self.resolve_expression(module, node.value)
+            owner = self.resolve_expression(module, node.value, seen)
             if not isinstance(owner, Resolved):
                 return owner
             return self.attribute(owner, node.attr)
@@ -1602,4 +1622,89 @@ def check_manifest(
     for name in required:
         if _normalise(name) not in pins:
             problems.append(f"Home Assistant does not pin {name} any more: review the manifest")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Third-party modules
+
+_IMPORT_TO_DISTRIBUTION = {
+    "serial": "pyserial",
+    "yaml": "pyyaml",
+    "jwt": "pyjwt",
+    "PIL": "pillow",
+    "OpenSSL": "pyopenssl",
+    "slugify": "python-slugify",
+}
+"""Import names whose distribution is named differently (the rest: the same name)."""
+
+
+def wheel_requirements(tree: SourceTree) -> set[str]:
+    """The distributions Home Assistant depends on (METADATA ``Requires-Dist``), normalised."""
+    names: set[str] = set()
+    for name in sorted(tree.names):
+        if name.endswith(".dist-info/METADATA"):
+            for line in tree.read(name).splitlines():
+                if line.startswith("Requires-Dist:") and "extra ==" not in line:
+                    requirement = line.removeprefix("Requires-Dist:").strip()
+                    names.add(_normalise(re.split(r"[\s\[=<>!~;]", requirement, maxsplit=1)[0]))
+    return names
+
+
+def wheel_module_aliases(tree: SourceTree) -> set[str]:
+    """Modules Home Assistant's package ``__init__`` stands in for, as ``install_as_X()`` or
+    ``alias_X()`` calls there say (2026.11: probatio as ``voluptuous``, httpx2 as ``httpx``)."""
+    init = "homeassistant/__init__.py"
+    if not tree.has(init):
+        return set()
+    aliases = set()
+    for node in ast.walk(parse_source(tree.read(init), init)):
+        name = _call_name(node) if isinstance(node, ast.Call) else None
+        for prefix in ("install_as_", "alias_"):
+            if name and name.startswith(prefix):
+                aliases.add(name.removeprefix(prefix))
+    return aliases
+
+
+def third_party_imports(integration: SourceTree, package: str) -> list[tuple[str, str, bool]]:
+    """``(top-level module, "path:line", guarded)`` for each absolute import of a module that is
+    neither the standard library, Home Assistant, nor our package."""
+    found = []
+    ours = package.partition(".")[0]
+    prefix = package.replace(".", "/") + "/"
+    for path in sorted(n for n in integration.names if n.startswith(prefix)):
+        module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        tree = parse_source(integration.read(path), path)
+        for item in _collect_imports(tree, module, path.endswith("__init__.py")):
+            top = item.module.partition(".")[0]
+            if (
+                (isinstance(item.node, ast.ImportFrom) and item.node.level)
+                or top in sys.stdlib_module_names
+                or top in {"homeassistant", ours, "__future__"}
+            ):
+                continue
+            found.append((top, f"{path}:{item.node.lineno}", item.guard is not None))
+    return found
+
+
+def check_third_party(
+    imports: Iterable[tuple[str, str, bool]],
+    manifest_text: str,
+    provided: set[str],
+    aliased: set[str],
+) -> list[str]:
+    """Every outside module our code imports is installed on that Home Assistant: listed in
+    the manifest's requirements, a dependency of Home Assistant itself, or a module Home
+    Assistant aliases. A guarded import (``except ImportError`` fallback) may be absent."""
+    requirements = json.loads(manifest_text).get("requirements", [])
+    listed = {_normalise(re.split(r"[\s\[=<>!~;]", r, maxsplit=1)[0]) for r in requirements}
+    problems = []
+    for module, where, guarded in imports:
+        distribution = _normalise(_IMPORT_TO_DISTRIBUTION.get(module, module))
+        if guarded or distribution in listed | provided or module in aliased:
+            continue
+        problems.append(
+            f"{where}: imports {module}, which is neither in manifest.json's requirements nor"
+            " installed with Home Assistant"
+        )
     return problems

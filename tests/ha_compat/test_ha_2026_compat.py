@@ -27,8 +27,12 @@ from ha_wheel import (
     SourceTree,
     WheelDownloadError,
     check_manifest,
+    check_third_party,
     fetch_wheel,
+    third_party_imports,
+    wheel_module_aliases,
     wheel_pins,
+    wheel_requirements,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,3 +165,15 @@ def test_no_update_listener_is_registered() -> None:
 def test_manifest_requirements_match_2026_11(ha_sources: SourceTree) -> None:
     manifest = (INTEGRATION / "manifest.json").read_text(encoding="utf-8")
     assert check_manifest(manifest, wheel_pins(ha_sources)) == []
+
+
+def test_outside_modules_we_import_are_installed_on_2026_11(ha_sources: SourceTree) -> None:
+    """serialx from our manifest, cryptography with Home Assistant, voluptuous through
+    probatio's alias: an import of anything else would fail on the user's installation."""
+    manifest = (INTEGRATION / "manifest.json").read_text(encoding="utf-8")
+    imports = third_party_imports(integration_sources(), INTEGRATION_PACKAGE)
+    assert {module for module, _, _ in imports} >= {"serialx"}
+    problems = check_third_party(
+        imports, manifest, wheel_requirements(ha_sources), wheel_module_aliases(ha_sources)
+    )
+    assert problems == []

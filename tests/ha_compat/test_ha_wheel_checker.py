@@ -19,11 +19,15 @@ from ha_wheel import (
     SourceTree,
     WheelDownloadError,
     check_manifest,
+    check_third_party,
     fetch_wheel,
     parenthesize_except_tuples,
     parse_source,
     pinned_versions,
+    third_party_imports,
+    wheel_module_aliases,
     wheel_pins,
+    wheel_requirements,
 )
 
 PACKAGE = "custom_components.demo"
@@ -655,3 +659,47 @@ def test_fetch_wheel_failure_says_why(tmp_path: Path) -> None:
     with pytest.raises(WheelDownloadError, match=r"(?s)homeassistant==2026\.11\.0.*no network"):
         fetch_wheel(tmp_path, runner=runner)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_third_party_imports_must_be_installed_on_that_home_assistant() -> None:
+    integration = SourceTree.from_mapping(
+        {
+            "custom_components/demo/__init__.py": (
+                "import os\nimport voluptuous as vol\nfrom . import protocol\n"
+                "from homeassistant.core import HomeAssistant\n"
+                "try:\n    import probatio\nexcept ImportError:\n    probatio = None\n"
+            ),
+            "custom_components/demo/protocol/__init__.py": (
+                "import serialx\nfrom cryptography.hazmat import x\nimport serial\nimport orjsonx\n"
+            ),
+        }
+    )
+    imports = third_party_imports(integration, PACKAGE)
+    assert [(m, g) for m, _, g in imports] == [
+        ("voluptuous", False),
+        ("probatio", True),
+        ("serialx", False),
+        ("cryptography", False),
+        ("serial", False),
+        ("orjsonx", False),
+    ]
+    ha = SourceTree.from_mapping(
+        {
+            "homeassistant/__init__.py": (
+                "from probatio.compat import install_as_voluptuous\ninstall_as_voluptuous()\n"
+            ),
+            "homeassistant-2026.11.0.dist-info/METADATA": (
+                "Requires-Dist: cryptography==50.0.2\nRequires-Dist: pyserial==3.5\n"
+                'Requires-Dist: pytest; extra == "test"\n'
+            ),
+        }
+    )
+    assert wheel_module_aliases(ha) == {"voluptuous"}
+    assert wheel_requirements(ha) == {"cryptography", "pyserial"}
+    problems = check_third_party(
+        imports, '{"requirements": ["serialx==1.15.1"]}', wheel_requirements(ha), {"voluptuous"}
+    )
+    assert problems == [
+        "custom_components/demo/protocol/__init__.py:4: imports orjsonx, which is neither in"
+        " manifest.json's requirements nor installed with Home Assistant"
+    ]
