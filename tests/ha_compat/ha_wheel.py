@@ -15,9 +15,12 @@ What is checked, for every ``homeassistant.*`` use in the integration's Python f
 * a name re-exported by a module whose literal ``__all__`` leaves it out is reported as a
   private re-export (it works today, but is not API and may vanish without deprecation);
 * attribute chains on imported modules and classes (``dr.async_get``, ``ir.IssueSeverity.ERROR``,
-  ``SensorDeviceClass.ENERGY``), ``self.x`` / ``super().x`` on our classes that subclass
-  Home Assistant classes, and keyword arguments of calls into Home Assistant (a keyword that
-  the callee does not accept is an error);
+  ``SensorDeviceClass.ENERGY``; plain aliases such as ``Platform = EntityPlatforms`` are
+  followed), ``self.x`` / ``super().x`` on our classes that subclass Home Assistant classes,
+  and keyword arguments of calls into Home Assistant (a keyword that the callee does not
+  accept is an error; dataclass fields count as keywords). A member is reported missing only
+  when every base class is visible (``Generic``/``Protocol``/``ABC`` add nothing), and an
+  enum member only when the enum is ours to see whole;
 * nothing used is marked deprecated (see :func:`deprecation_markers` for the markers).
 
 Deprecation markers (how Home Assistant marks things, as found in 2026.11's sources):
@@ -33,7 +36,9 @@ Deprecation markers (how Home Assistant marks things, as found in 2026.11's sour
   ``deprecated_hass_argument`` and PEP 702's ``deprecated``;
 * ``metaclass=EnumWithDeprecatedMembers, deprecated={...}`` enum members, and class attributes
   assigned ``DeprecatedEntityProperty(...)`` / ``DeprecatedEntityAttr(...)``;
-* a docstring of a used function or class that says "deprecated";
+* a docstring of a used function or class saying that *it* is deprecated (a sentence opening
+  with "Deprecated", "this class is being phased out"; merely mentioning the word does not
+  count), and a docstring saying "the X parameter is deprecated" when our call passes X;
 * a call in the body of a function that our code makes run directly (a called function, a
   called method, the ``__init__`` of a class we instantiate or ``super().__init__`` into, the
   ``__init_subclass__`` of a class we subclass) to ``report_usage``, ``frame.report``,
@@ -50,6 +55,16 @@ Version fallbacks: a name imported inside a ``try:`` body that has an ``except I
 *accepted* rather than as an error, and the handler's imports (the fallback that runs on
 2026.11) are checked instead. When every import of such a ``try`` body exists in the wheel,
 the handler does not run on 2026.11 and its imports are not checked against it.
+
+Beyond Home Assistant's own modules: :func:`check_manifest` compares the manifest's
+requirements with the wheel's pins (``package_constraints.txt``, ``Requires-Dist``) and refuses
+voluptuous, and :func:`check_third_party` checks that every outside module our code imports
+(protocol package included) is installed there: a manifest requirement, a dependency of Home
+Assistant, or a module Home Assistant aliases (``install_as_voluptuous()``).
+
+Limits, by design: values reached through instances (``entry.runtime_data.x``,
+``self.hass.config_entries.y``) are not followed, and function bodies are examined one level
+deep (see above). Those are what the 2025.4 test suite exercises at run time.
 
 The module is pure (no pytest, no Home Assistant): its inputs are a :class:`SourceTree`, so the
 checker is unit-tested against small synthetic module trees as well as run on the real wheel.
@@ -106,7 +121,24 @@ _WARNING_CATEGORIES = frozenset(
     {"DeprecationWarning", "PendingDeprecationWarning", "FutureWarning"}
 )
 _DEPRECATED_PREFIX = "_DEPRECATED_"
-_DOCSTRING_DEPRECATED = re.compile(r"\bdeprecated\b|\bphased out\b", re.IGNORECASE)
+_DOCSTRING_DEPRECATED = (
+    # "Deprecated alias of ...", "Deprecated, always returns None": a sentence opening
+    re.compile(r"(?:^|[.!?]\s+)Deprecated\b", re.MULTILINE),
+    # "This class is being phased out", "The helper is deprecated"
+    re.compile(
+        r"\b(?:this|the) (?:class|function|method|helper|constant|alias|module|property)"
+        r" is (?:now )?(?:deprecated|being phased out)\b|\bis being phased out\b",
+        re.IGNORECASE,
+    ),
+)
+"""A docstring saying its own object is deprecated. Merely mentioning the word ("Mark class
+as deprecated", "The step_id parameter is deprecated") does not count: the first is a tool,
+the second a parameter (see :data:`_DOCSTRING_PARAMETER_DEPRECATED`)."""
+_DOCSTRING_PARAMETER_DEPRECATED = re.compile(
+    r"\b`*(\w+)`* (?:parameter|argument|keyword)(?: argument)? is deprecated", re.IGNORECASE
+)
+_DEPRECATION_TOOLS = "homeassistant.helpers.deprecation"
+"""The module defining the deprecation machinery: its own docstrings talk about deprecation."""
 _ENUM_BASES = frozenset({"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag"})
 _CONSTRUCTION_METHODS = ("__new__", "__init__")
 _MEMBERLESS_BASES = frozenset({"object", "Generic", "Protocol", "ABC"})
@@ -837,9 +869,12 @@ class Index:
                 if _call_name(decorator) in _DEPRECATION_DECORATORS:
                     problems.append(f"{found.qualname} is deprecated (@{_call_name(decorator)})")
             docstring = ast.get_docstring(node) or ""
-            if _DOCSTRING_DEPRECATED.search(docstring):
-                first = docstring.strip().splitlines()[0]
-                problems.append(f"{found.qualname}: its docstring says deprecated: {first!r}")
+            says = next((m for p in _DOCSTRING_DEPRECATED if (m := p.search(docstring))), None)
+            if says and found.module != _DEPRECATION_TOOLS:
+                line_start = docstring.rfind("\n", 0, says.start()) + 1
+                line_end = docstring.find("\n", says.end())
+                quote = docstring[line_start : line_end if line_end >= 0 else None].strip()
+                problems.append(f"{found.qualname}: its docstring says deprecated: {quote!r}")
         return problems
 
     def enum_member_deprecation(self, cls: Resolved, name: str) -> str | None:
@@ -1489,7 +1524,15 @@ class FileCheck:
         """Each keyword is a parameter (unless ``**kwargs``), none listed as deprecated."""
         parameters = set(_parameters(function)) - {a.arg for a in function.args.posonlyargs}
         scope = self.index.scope(module)
+        docstring = ast.get_docstring(function) or ""
+        deprecated_in_docstring = set(_DOCSTRING_PARAMETER_DEPRECATED.findall(docstring))
         for keyword in (k for k in call.keywords if k.arg):
+            if keyword.arg in deprecated_in_docstring:
+                self.add(
+                    keyword.value,
+                    f"{subject} {keyword.arg}=",
+                    f"{function.name}()'s docstring says the {keyword.arg} parameter is deprecated",
+                )
             if function.args.kwarg is None and keyword.arg not in parameters:
                 self.add(
                     keyword.value,

@@ -703,3 +703,35 @@ def test_third_party_imports_must_be_installed_on_that_home_assistant() -> None:
         "custom_components/demo/protocol/__init__.py:4: imports orjsonx, which is neither in"
         " manifest.json's requirements nor installed with Home Assistant"
     ]
+
+
+def test_docstrings_deprecating_a_parameter_flag_that_keyword_only() -> None:
+    ha = {
+        "homeassistant/data_entry_flow.py": """
+            class FlowHandler:
+                def async_show_form(self, *, step_id=None, errors=None):
+                    '''Return the definition of a form.
+
+                    The step_id parameter is deprecated and will be removed.
+                    '''
+
+                def mark(self):
+                    '''Mark class as deprecated (a tool, not deprecated itself).'''
+        """,
+    }
+    findings = run(
+        ha,
+        """
+        from homeassistant.data_entry_flow import FlowHandler
+
+        class Flow(FlowHandler):
+            def step(self):
+                self.mark()
+                self.async_show_form(errors={})
+                return self.async_show_form(step_id="user")
+        """,
+    )
+    assert errors(findings) == [
+        "self.async_show_form(...) step_id=: async_show_form()'s docstring says the step_id"
+        " parameter is deprecated"
+    ]
