@@ -1578,10 +1578,19 @@ def _report_message(call: ast.Call) -> str:
 
 
 def _is_field_class(node: ast.ClassDef) -> bool:
-    """A dataclass, NamedTuple or TypedDict: keywords are its annotated fields."""
+    """A dataclass, NamedTuple or TypedDict: keywords are its annotated fields.
+
+    Home Assistant's entity descriptions are dataclasses made by a metaclass
+    (``class SensorEntityDescription(EntityDescription, frozen_or_thawed=True)``).
+    """
     decorators = {_call_name(d) for d in node.decorator_list}
     bases = {_call_name(b) for b in node.bases}
-    return "dataclass" in decorators or bool(bases & {"NamedTuple", "TypedDict"})
+    keywords = {k.arg for k in node.keywords}
+    return (
+        "dataclass" in decorators
+        or bool(bases & {"NamedTuple", "TypedDict"})
+        or "frozen_or_thawed" in keywords
+    )
 
 
 def _class_fields(node: ast.ClassDef) -> set[str]:

@@ -735,3 +735,35 @@ def test_docstrings_deprecating_a_parameter_flag_that_keyword_only() -> None:
         "self.async_show_form(...) step_id=: async_show_form()'s docstring says the step_id"
         " parameter is deprecated"
     ]
+
+
+def test_entity_description_fields_are_its_keywords() -> None:
+    ha = {
+        "homeassistant/helpers/entity.py": """
+            class FrozenOrThawed(type): ...
+
+            class EntityDescription(metaclass=FrozenOrThawed, frozen_or_thawed=True):
+                key: str
+                translation_key: str | None = None
+        """,
+        "homeassistant/components/__init__.py": "",
+        "homeassistant/components/sensor/__init__.py": """
+            from homeassistant.helpers.entity import EntityDescription
+
+            class SensorEntityDescription(EntityDescription, frozen_or_thawed=True):
+                state_class: str | None = None
+        """,
+    }
+    findings = run(
+        ha,
+        """
+        from homeassistant.components.sensor import SensorEntityDescription
+
+        OK = SensorEntityDescription(key="k", translation_key="t", state_class="total")
+        BAD = SensorEntityDescription(key="k", unit="kWh")
+        """,
+    )
+    assert errors(findings) == [
+        "SensorEntityDescription(...) unit=: homeassistant.components.sensor."
+        "SensorEntityDescription has no field unit"
+    ]
