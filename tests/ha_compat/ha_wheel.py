@@ -19,9 +19,10 @@ What is checked, for every ``homeassistant.*`` use in the integration's Python f
   followed), ``self.x`` / ``super().x`` on our classes that subclass Home Assistant classes,
   and keyword arguments of calls into Home Assistant (a keyword that the callee does not
   accept is an error; dataclass fields count as keywords). A member is reported missing only
-  when every base class is visible (``Generic``/``Protocol``/``ABC`` add nothing), and an
-  enum member only when the enum is ours to see whole;
-* nothing used is marked deprecated (see :func:`deprecation_markers` for the markers).
+  when every base class is visible (``Generic``/``Protocol``/``ABC`` add nothing); an
+  ALL_CAPS enum member is reported missing when the enum's body lacks it (an enum that has
+  members cannot be subclassed, so its body is all there is);
+* nothing used is marked deprecated (the markers below, :meth:`Index.deprecation_markers`).
 
 Deprecation markers (how Home Assistant marks things, as found in 2026.11's sources):
 
@@ -31,7 +32,9 @@ Deprecation markers (how Home Assistant marks things, as found in 2026.11's sour
   ``all_with_deprecated_constants``, and warns on use;
 * other ``_DEPRECATED_*`` bindings holding a dict, set, list or tuple of strings (for example
   ``_DEPRECATED_DEVICE_INFO_PARAMETERS``) list deprecated *parameter or field names* of that
-  module's API: a keyword argument of that name in a call into the module is flagged;
+  module's API: a keyword argument of that name in a call into the module is flagged, and so
+  is one in a call we cannot resolve (a method of an object, ``dr.async_get(hass).x(...)``)
+  when the file imports that module;
 * decorators ``deprecated_class``, ``deprecated_function``, ``deprecated_substitute``,
   ``deprecated_hass_argument`` and PEP 702's ``deprecated``;
 * ``metaclass=EnumWithDeprecatedMembers, deprecated={...}`` enum members, and class attributes
@@ -43,12 +46,17 @@ Deprecation markers (how Home Assistant marks things, as found in 2026.11's sour
   called method, the ``__init__`` of a class we instantiate or ``super().__init__`` into, the
   ``__init_subclass__`` of a class we subclass) to ``report_usage``, ``frame.report``,
   ``_print_deprecation_warning*``, or ``warnings.warn`` with a ``DeprecationWarning`` (or
-  ``PendingDeprecationWarning``/``FutureWarning``) category. A call nested in an ``if`` is
-  *conditional*: it is still reported, naming the condition, unless the condition only tests
-  a parameter (``param is UNDEFINED``, ``param is None``, ``not param``) that our call passes
-  explicitly. Bodies are not followed transitively (a call from the called function onwards is
-  not examined): that would flag nearly everything, since Home Assistant guards its own
-  internals with ``report_usage`` calls that integrations never trigger.
+  ``PendingDeprecationWarning``/``FutureWarning``) category; also the inherited ``__init__``
+  of our subclass when we define none (Home Assistant instantiates it). A report nested in
+  an ``if`` is *conditional*: it is still reported, naming the condition, unless the
+  condition is surely false for our call: it tests parameters only (``p is None``,
+  ``p is UNDEFINED``, ``p is not ...``, ``not p``, ``and``/``or`` of these), with the values
+  our call passes or the defaults it leaves (a passed variable counts as a real value). The
+  rest (state such as ``entry.update_listeners``) stays reported: the test acknowledges such a
+  finding explicitly, with the reason it cannot trigger and a test that keeps it so.
+  Bodies are not followed transitively (a call from the called function onwards is not
+  examined): that would flag nearly everything, since Home Assistant guards its own internals
+  with ``report_usage`` calls that integrations never trigger.
 
 Version fallbacks: a name imported inside a ``try:`` body that has an ``except ImportError``
 (or ``ModuleNotFoundError``) handler may be missing from the wheel: it is then reported as
