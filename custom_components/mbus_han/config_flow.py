@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import string
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -26,6 +28,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
 )
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from . import MbusHanConfigEntry
 from .const import (
@@ -72,6 +75,11 @@ from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
 from .protocol.transport import SerialSettings, async_list_ports, open_port
 
+try:  # Home Assistant 2026.x
+    from homeassistant.helpers.selector import SerialPortSelector
+except ImportError:  # 2025.4
+    SerialPortSelector = None
+
 _LOGGER = logging.getLogger(__name__)
 
 METHOD_SCAN = "scan"
@@ -81,8 +89,14 @@ METHOD_MANUAL = "manual"
 HAN_TEST_TIMEOUT = SILENCE_TIMEOUT
 
 
-def _port_selector(ports: list[tuple[str, str]]) -> SelectSelector:
-    """Detected ports to pick from; a path or socket:// / rfc2217:// URL may be typed."""
+def _port_selector(ports: list[tuple[str, str]]) -> Any:
+    """Detected ports to pick from; a path or socket:// / rfc2217:// URL may be typed.
+
+    Home Assistant 2026.x has its own serial-port selector (with by-id names and serial
+    proxies); 2025.4 gets a dropdown of the ports we list ourselves.
+    """
+    if SerialPortSelector is not None:
+        return SerialPortSelector()
     return SelectSelector(
         SelectSelectorConfig(
             options=[SelectOptionDict(value=device, label=label) for device, label in ports],
@@ -128,6 +142,20 @@ def parse_addresses(text: str) -> list[str]:
     if len(set(normalised)) != len(normalised):
         raise RequestError("an address is given twice")
     return normalised
+
+
+def _stable_device_path(device: str) -> str:
+    """The /dev/serial/by-id/ link to ``device``, which survives reboots and replugging.
+
+    Blocking file-system access: run in the executor.
+    """
+    by_id = Path("/dev/serial/by-id")
+    if by_id.is_dir():
+        target = Path(device).resolve()
+        for link in sorted(by_id.iterdir()):
+            if link.resolve() == target:
+                return str(link)
+    return device
 
 
 def _han_keys(user_input: dict[str, Any]) -> tuple[SecurityKeys, dict[str, str]]:
@@ -197,6 +225,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._port: str = ""
+        self._discovered_port: str | None = None
+        self._released: str | None = None  # entry unloaded to test its port
         self._baudrate: int = DEFAULT_BAUDRATE
         self._found: list[FoundMeter] = []
         self._scan_task: asyncio.Task[list[FoundMeter]] | None = None
@@ -268,6 +298,15 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
 
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """An M-Bus master was plugged in: offer it, by its stable /dev/serial/by-id/ name."""
+        port = await self.hass.async_add_executor_job(_stable_device_path, discovery_info.device)
+        await self.async_set_unique_id(port)
+        self._abort_if_unique_id_configured()
+        self._discovered_port = port
+        self.context["title_placeholders"] = {"port": port}
+        return await self.async_step_mbus()
+
     async def async_step_mbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the port and the bus settings."""
         errors: dict[str, str] = {}
@@ -279,9 +318,14 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             if user_input[CONF_SETUP_METHOD] == METHOD_SCAN:
                 return await self.async_step_scan()
             return await self.async_step_manual()
+        port_key = (
+            vol.Required(CONF_PORT, default=self._discovered_port)
+            if self._discovered_port
+            else vol.Required(CONF_PORT)
+        )
         schema = vol.Schema(
             {
-                vol.Required(CONF_PORT): _port_selector(await self._port_choices()),
+                port_key: _port_selector(await self._port_choices()),
                 vol.Required(CONF_BAUDRATE, default=str(DEFAULT_BAUDRATE)): SelectSelector(
                     SelectSelectorConfig(
                         options=[str(rate) for rate in MBUS_BAUD_RATES],
@@ -440,8 +484,10 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             if port != entry.data[CONF_PORT]:
                 await self.async_set_unique_id(port)
                 self._abort_if_unique_id_configured()
+            await self._release_port(entry)
             error = await self._test(port, baudrate, entry.data[CONF_METERS])
             if error is None:
+                self._released = None  # the update reloads it
                 return self.async_update_reload_and_abort(
                     entry,
                     unique_id=port,
@@ -466,6 +512,59 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
 
+    async def _release_port(self, entry: MbusHanConfigEntry) -> None:
+        """Unload the entry so its own connection does not hold the port during a test.
+
+        Serial ports are opened exclusively; the entry is set up again afterwards, with the
+        new settings on success (update and reload) or the old ones when the flow ends
+        without success (:meth:`async_remove`).
+        """
+        if entry.state is ConfigEntryState.LOADED:
+            await self.hass.config_entries.async_unload(entry.entry_id)
+            self._released = entry.entry_id
+
+    @callback
+    def async_remove(self) -> None:
+        """The flow ends: an entry unloaded for a test that did not succeed runs again."""
+        if self._released is not None:
+            self.hass.config_entries.async_schedule_reload(self._released)
+            self._released = None
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The HAN meter's data no longer decrypts: ask for the current keys."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter the keys the grid company sent; the meter is listened to once to check."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"port": entry.data[CONF_PORT], "error": ""}
+        if user_input is not None:
+            keys, errors = _han_keys(user_input)
+            if not errors:
+                await self._release_port(entry)
+                answer = {**entry.data, **user_input}
+                port, meter = entry.data[CONF_PORT], entry.data[CONF_METER]
+                parity, error, detail = await _han_test(port, meter, keys)
+                if error is None:
+                    self._released = None  # the update reloads it
+                    return self.async_update_reload_and_abort(
+                        entry, data=_han_entry_data(port, answer, parity)
+                    )
+                errors["base"] = error
+                placeholders["error"] = detail
+        schema = vol.Schema(
+            {vol.Optional(CONF_KEY): TextSelector(), vol.Optional(CONF_AUTH_KEY): TextSelector()}
+        )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
     async def async_step_reconfigure_han(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -480,8 +579,10 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
             keys, errors = _han_keys(user_input)
             if not errors:
+                await self._release_port(entry)
                 parity, error, detail = await _han_test(port, user_input[CONF_METER], keys)
                 if error is None:
+                    self._released = None  # the update reloads it
                     return self.async_update_reload_and_abort(
                         entry,
                         unique_id=port,

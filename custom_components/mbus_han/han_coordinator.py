@@ -53,6 +53,9 @@ SILENCE_TIMEOUT = 3 * EXPECTED_INTERVAL
 # gateway is found again within half a minute.
 RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 RAW_BYTES_KEPT = 2048  # the last bytes received, for diagnostics
+# Pushes in a row that the keys do not open before the user is asked for new keys: one could
+# be a damaged frame whose check sequence happened to hold; three are not.
+KEY_FAILURES_FOR_REAUTH = 3
 # Errors meaning the configured key does not fit this meter's pushes.
 KEY_ERRORS = (AuthenticationTagError, DecryptionError, EncryptionKeyRequiredError)
 
@@ -129,6 +132,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self._port: SerialPort | None = None
         self._task: asyncio.Task[None] | None = None
         self._outage_logged = False
+        self._key_failures = 0
 
     async def async_open(self) -> None:
         """Open the port once at setup, so that a missing adapter retries the setup."""
@@ -221,6 +225,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._on_decode_error(result)
             return
         self.stats.readings += 1
+        self._key_failures = 0
         ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(self.config_entry.entry_id))
         if self._outage_logged:
             _LOGGER.info("Readings from the HAN port %s are back", self.port)
@@ -232,6 +237,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self.stats.undecodable += 1
         if isinstance(err, KEY_ERRORS):
             self.stats.key_errors += 1
+            self._key_failures += 1
+            if self._key_failures == KEY_FAILURES_FOR_REAUTH:
+                self.config_entry.async_start_reauth(self.hass)
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

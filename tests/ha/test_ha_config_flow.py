@@ -198,3 +198,41 @@ async def test_reconfigure_moves_the_bus_to_a_new_port(hass, bus_factory, heat_m
     assert entry.data[CONF_PORT] == new_port
     assert entry.unique_id == new_port
     await hass.async_block_till_done()
+
+
+async def test_a_plugged_in_m_bus_master_is_offered(hass, bus_factory, heat_meter):
+    from homeassistant.helpers.service_info.usb import UsbServiceInfo
+
+    _, port = await bus_factory(heat_meter)
+    discovery = UsbServiceInfo(
+        device=port,
+        vid="0403",
+        pid="6001",
+        serial_number="A10KZP45",
+        manufacturer="FTDI",
+        description="USB M-Bus Master",
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USB}, data=discovery
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mbus"
+    schema_defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if callable(key.default)
+    }
+    assert schema_defaults[CONF_PORT] == port  # no by-id link for a pty: the path itself
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PORT: port, CONF_BAUDRATE: str(TEST_BAUD), CONF_SETUP_METHOD: "manual"},
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESSES: "0"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # Plugged in again later: already configured, not offered twice.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USB}, data=discovery
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"

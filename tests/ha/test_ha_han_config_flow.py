@@ -5,7 +5,8 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import pytest
-from ha_helpers import han_entry_data
+from ha_helpers import han_entry_data, wait_until
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -130,6 +131,11 @@ async def test_reconfigure_takes_new_keys(hass, han_factory):
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure_han"
     result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": line.path, "meter": "kaifa", "key": "CD" * 16}
+    )
+    assert result["errors"] == {"base": "wrong_key"}
+    assert entry.data["key"] == "AB" * 16  # nothing changed
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"port": line.path, "meter": "kaifa", "key": KEY}
     )
     assert result["type"] is FlowResultType.ABORT
@@ -142,3 +148,70 @@ async def test_a_han_port_has_no_poll_options(hass):
     entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data("/dev/ttyUSB0"))
     entry.add_to_hass(hass)
     assert not entry.supports_options
+
+
+async def test_keys_that_stop_working_ask_for_new_ones(hass, han_factory):
+    """The grid company changed the keys: a reauth flow asks for them and the meter is back."""
+    line = await han_factory(Maker.KAIFA, keys=SecurityKeys.from_hex(KEY))
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=han_entry_data(line.path, key="AB" * 16), unique_id=line.path
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await line.send(3)  # three pushes the old key cannot open
+    await wait_until(hass, lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == "reauth"
+    assert flow["step_id"] == "reauth_confirm"
+
+    line.stream(time_scale=0.01)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": "CD" * 16})
+    assert result.get("errors") == {"base": "wrong_key"}, result
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": KEY})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["key"] == KEY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_while_loaded_releases_the_port(hass, han_factory):
+    """Serial ports open exclusively: the running listener must let go for the test."""
+    line = await han_factory(Maker.KAIFA)
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    line.stream(time_scale=0.01)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": line.path, "meter": "kaifa"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["meter"] == "kaifa"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_an_abandoned_reconfigure_sets_the_entry_up_again(hass, han_factory, tmp_path):
+    line = await han_factory(Maker.KAIFA)
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": line.path, "meter": "kaifa", "key": "0"}
+    )
+    assert result["errors"] == {"key": "invalid_key"}  # refused before the port is touched
+    assert entry.state is ConfigEntryState.LOADED
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": str(tmp_path / "ttyUSB4"), "meter": "kaifa"}
+    )
+    assert result["errors"] == {"base": "port_not_found"}
+    assert entry.state is ConfigEntryState.NOT_LOADED  # released for the test
+    hass.config_entries.flow.async_abort(result["flow_id"])  # the user closes the dialog
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data == han_entry_data(line.path)
