@@ -1,0 +1,162 @@
+"""ngspice test bench for the master's transmitter and receiver, with N unit loads.
+
+The deck is the design's own netlist (hardware.eda.spice) plus: an ideal 42 V source for the
+boost converter, 3.3 V from the Pi, the Pi's TXD as a PWL source, 2 x 1 ohm + 10 nF of
+cable, and the meters as one behavioural load: N x 1.5 mA quiescent plus a space step of
+11-20 mA, both falling to zero as the bus voltage collapses (1 - exp(-V / 2 V)), which is
+how a constant-current slave behaves below its minimum voltage.
+
+The master sends one byte, then the slaves answer with one byte (or a long telegram); every
+bit is sampled in its middle, as a UART does.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from hardware.eda import spice
+from hardware.mbus_master import budget
+from hardware.mbus_master.design import build
+
+BAUD = 2400
+BIT = 1 / BAUD
+MARK_MIN = 24.0  # V at the slaves: mark level while idle or answering
+SPACE_DROP_MIN = 10.0  # V: a master's space must fall at least this far below mark
+
+
+def uart_bits(data: bytes, parity: bool = True) -> list[int]:
+    """8E1 (or 8N1) frames, LSB first: 0 = space, 1 = mark."""
+    bits: list[int] = []
+    for byte in data:
+        word = [(byte >> i) & 1 for i in range(8)]
+        bits += [0, *word, *([sum(word) % 2] if parity else []), 1]
+    return bits
+
+
+def _pwl(
+    bits: list[int], start: float, high: float, low: float, idle: float, edge: float = 1e-6
+) -> str:
+    """A PWL source that idles at `idle` and plays `bits` (1 -> high, 0 -> low) from start."""
+    points = [(0.0, idle)]
+    level = idle
+    for i, bit in enumerate(bits):
+        value = high if bit else low
+        if value != level:
+            t = start + i * BIT
+            points += [(t, level), (t + edge, value)]
+            level = value
+    end = start + len(bits) * BIT
+    if level != idle:
+        points += [(end, level), (end + edge, idle)]
+    return "PWL(" + " ".join(f"{t:.7g} {v:.4g}" for t, v in points) + ")"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a UART and the slaves would have seen."""
+
+    master_bits_ok: bool  # every master bit reached the slaves as a clean mark or space
+    slave_bits_ok: bool  # RXD read every slave bit correctly
+    no_echo: bool  # RXD stayed at mark while the master transmitted
+    min_bus_while_answering: float  # V at the slaves
+    mark_v: float
+    space_v: float
+
+    @property
+    def ok(self) -> bool:
+        """The exchange works: both directions decoded and the bus held up."""
+        return (
+            self.master_bits_ok
+            and self.slave_bits_ok
+            and self.no_echo
+            and self.min_bus_while_answering >= MARK_MIN
+        )
+
+
+def simulate(
+    n_loads: int,
+    step: float = budget.STEP_MAX,
+    answer: bytes = b"\xe5",
+    fixed_threshold: bool = False,
+    master_byte: bytes = b"\x10",
+    prelude: float = 0.0,
+) -> Result:
+    """Run one exchange with `n_loads` unit loads on the bus.
+
+    `prelude` seconds of answer are played before `answer` as their average current (10/11
+    of the step: a telegram of 0x00 bytes, the worst case for the baseline). The baseline's
+    time constant is 10^4 bit times, so it sees only that average; simulating a 255-byte
+    telegram bit by bit would take a minute and show nothing more.
+    """
+    circuit = build(fixed_threshold=fixed_threshold)
+    t_master = 1e-3
+    master_bits = uart_bits(master_byte)
+    t_answer = t_master + (len(master_bits) + 3) * BIT
+    t_slave = t_answer + prelude
+    slave_bits = uart_bits(answer)
+    t_end = t_slave + (len(slave_bits) + 2) * BIT
+    stx = _pwl(slave_bits, t_slave, 0.0, 1.0, 0.0)
+    if prelude:
+        avg = 10 / 11
+        stx = stx.replace(
+            "PWL(0 0 ",
+            f"PWL(0 0 {t_answer:.7g} 0 {t_answer + 1e-6:.7g} {avg:.6g} "
+            f"{t_slave - BIT / 2:.7g} {avg:.6g} {t_slave - BIT / 2 + 1e-6:.7g} 0 ",
+            1,
+        )
+    n = spice.node
+    sp, sm = "slave_p", "slave_m"
+    droop = f"(1 - exp(-max(V({sp},{sm}), 0) / 2))"
+    deck = "\n".join(
+        [
+            f"* M-Bus master bench: {n_loads} UL, step {step * 1e3:.0f} mA",
+            spice.MODELS,
+            *spice.elements(circuit),
+            f"V42 {n('+42V')} 0 DC {budget.V_RAIL}",
+            f"V33 {n('+3V3')} 0 DC {budget.V_LOGIC}",
+            f"VTXD {n('TXD')} 0 " + _pwl(master_bits, t_master, 3.3, 0.0, 3.3),
+            f"RC1 {n('BUS+')} {sp} 1",
+            f"RC2 {n('BUS-')} {sm} 1",
+            f"CC {sp} {sm} 10n",
+            f"VSTX stx 0 {stx}",
+            f"BQ {sp} {sm} I = {n_loads * budget.UNIT_LOAD:.6g} * {droop}",
+            f"BS {sp} {sm} I = {step:.6g} * V(stx) * {droop}",
+            ".options reltol=1e-4",
+            ".control",
+            f"tran 2u {t_end:.6g} 0 {20e-6 if prelude else 5e-6:.6g}",
+            "set wr_singlescale",
+            f"wrdata out.txt v({sp},{sm}) v({n('RXD')})",
+            "quit 0",
+            ".endc",
+            ".end",
+        ]
+    )
+    rows = [
+        tuple(map(float, line.split())) for line in spice.run(deck).splitlines() if line.strip()
+    ]
+    times = [r[0] for r in rows]
+
+    def at(t: float, col: int) -> float:
+        """Linear interpolation between the simulator's time points."""
+        i = min(max(bisect.bisect_left(times, t), 1), len(times) - 1)
+        t0, t1 = times[i - 1], times[i]
+        v0, v1 = rows[i - 1][col], rows[i][col]
+        return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else v1
+
+    mid = [t_master + (i + 0.5) * BIT for i in range(len(master_bits))]
+    bus = [at(t, 1) for t in mid]
+    mark_v = min(v for v, b in zip(bus, master_bits, strict=True) if b)
+    space_v = max(v for v, b in zip(bus, master_bits, strict=True) if not b)
+    master_ok = mark_v >= MARK_MIN and mark_v - space_v >= SPACE_DROP_MIN
+    rx = [at(t_slave + (i + 0.5) * BIT, 2) > budget.V_LOGIC / 2 for i in range(len(slave_bits))]
+    echo_window = [r[2] for r in rows if t_master <= r[0] <= t_answer]
+    answering = [r[1] for r in rows if t_answer <= r[0] <= t_slave + len(slave_bits) * BIT]
+    return Result(
+        master_bits_ok=master_ok,
+        slave_bits_ok=rx == [bool(b) for b in slave_bits],
+        no_echo=min(echo_window) > budget.V_LOGIC / 2,
+        min_bus_while_answering=min(answering),
+        mark_v=mark_v,
+        space_v=space_v,
+    )
