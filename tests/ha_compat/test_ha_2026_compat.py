@@ -148,7 +148,8 @@ def test_integration_uses_only_what_2026_11_has_and_does_not_deprecate(
 
 def test_no_update_listener_is_registered() -> None:
     """2026.11 reports an update listener combined with a reload from a flow (2026.12.0
-    breaks it); the options flow must reload through OptionsFlowWithReload instead."""
+    breaks it). Options must take effect without one: applied by the options flow itself
+    (as today), or through OptionsFlowWithReload where it exists."""
     uses = []
     for path in sorted(INTEGRATION.rglob("*.py")):
         if "protocol" in path.relative_to(INTEGRATION).parts:
