@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from unittest.mock import PropertyMock, patch
 
 import pytest
-from ha_helpers import HAN_START, KAMSTRUP_601, SLB_ID, TEST_BAUD
+from ha_helpers import HAN_START, HEAT_METER_TIME, KAMSTRUP_601, SLB_ID, TEST_BAUD
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mbus_han.protocol.han import SecurityKeys
 from custom_components.mbus_han.protocol.han.simulator import HanSimulator, Maker, Push, Wiring
@@ -20,6 +23,26 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
 )
 from custom_components.mbus_han.protocol.mbus.simulator.sources import ReplaySource
 from custom_components.mbus_han.protocol.simio import PtyEndpoint, open_pty
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format (ids and timestamps left out).
+
+    The plugin defines the same fixture, but syrupy's own one wins the plugin order here.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def all_entities_enabled() -> Iterator[None]:
+    """Create every entity enabled, including those disabled by default (for snapshots)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +60,9 @@ def clock() -> list[float]:
 def heat_meter(clock: list[float]) -> SimulatedMeter:
     """An Allmess-like heat meter at primary address 0 (SLB 12345678)."""
     identity = Identity(SLB_ID, "SLB", 0x1A, 0x04)
-    model = HeatMeterModel(identity, clock=lambda: clock[0], seed=1)
+    model = HeatMeterModel(
+        identity, clock=lambda: clock[0], seed=1, wall_clock=lambda: HEAT_METER_TIME
+    )
     return SimulatedMeter(model, 0)
 
 

@@ -25,6 +25,7 @@ TEST_BAUD = 38400
 SLB_ID = 12345678
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 HAN_START = datetime(2026, 12, 2, 10, 59, 40)
+HEAT_METER_TIME = datetime(2026, 12, 2, 14, 13)  # the heat meter's clock, fixed
 KAMSTRUP_601 = CORPUS / "mbus" / "libmbus" / "test-frames" / "kamstrup_multical_601.hex"
 
 
