@@ -38,14 +38,18 @@ def _platforms(entry: MbusHanConfigEntry) -> list[Platform]:
     return HAN_PLATFORMS if entry.data[CONF_KIND] == KIND_HAN else MBUS_PLATFORMS
 
 
-def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model: str) -> None:
+def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model: str) -> str:
     """The port itself is a device: the meters on it name it as their via-device."""
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, entry.entry_id)},
-        name=f"{model} {entry.data[CONF_PORT]}",
-        model=model,
-        manufacturer="M-Bus & HAN",
+    return (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, entry.entry_id)},
+            name=f"{model} {entry.data[CONF_PORT]}",
+            model=model,
+            manufacturer="M-Bus & HAN",
+        )
+        .id
     )
 
 
@@ -61,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
 
 async def _setup_mbus(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
     coordinator = MbusCoordinator(hass, entry)
-    _register_port_device(hass, entry, "M-Bus")
+    coordinator.port_device_id = _register_port_device(hass, entry, "M-Bus")
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = MbusHanRuntimeData(coordinator)
     _remove_stale_devices(hass, entry, coordinator)
@@ -77,7 +81,7 @@ async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
             translation_key="cannot_open_port",
             translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
         ) from err
-    _register_port_device(hass, entry, "HAN")
+    coordinator.port_device_id = _register_port_device(hass, entry, "HAN")
     entry.runtime_data = MbusHanRuntimeData(coordinator)
     coordinator.async_start()
 

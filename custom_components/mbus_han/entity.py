@@ -28,7 +28,21 @@ def meter_identifier(address: str, telegram: Telegram) -> str:
     return f"address-{address}"
 
 
-def meter_device_info(entry_id: str, address: str, telegram: Telegram) -> DeviceInfo:
+# Home Assistant 2026.x links a device to its parent by device id (``via_device_id``) and
+# deprecates the identifier tuple (``via_device``), which is all 2025.4 knows.
+_HAS_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__optional_keys__
+
+
+def via_port(port_device_id: str, entry_id: str) -> DeviceInfo:
+    """The device-info part naming the port's device as the meter's parent."""
+    if _HAS_VIA_DEVICE_ID:
+        return DeviceInfo(via_device_id=port_device_id)  # type: ignore[typeddict-unknown-key]
+    return DeviceInfo(via_device=(DOMAIN, entry_id))
+
+
+def meter_device_info(
+    port_device_id: str, entry_id: str, address: str, telegram: Telegram
+) -> DeviceInfo:
     """Device registry data for the meter that sent ``telegram``."""
     header = telegram.header
     firmware = next(
@@ -37,8 +51,8 @@ def meter_device_info(entry_id: str, address: str, telegram: Telegram) -> Device
     )
     info = DeviceInfo(
         identifiers={(DOMAIN, meter_identifier(address, telegram))},
-        via_device=(DOMAIN, entry_id),
         sw_version=firmware,
+        **via_port(port_device_id, entry_id),
     )
     if header is not None and header.manufacturer:
         medium = header.medium.name.replace("_", " ").capitalize() if header.medium else None
@@ -61,7 +75,7 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
         self.address = address
         self.meter_id = meter_identifier(address, telegram)
         self._attr_device_info = meter_device_info(
-            coordinator.config_entry.entry_id, address, telegram
+            coordinator.port_device_id, coordinator.config_entry.entry_id, address, telegram
         )
 
     @property
@@ -97,7 +111,7 @@ class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
             return
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, meter_id)},
-            via_device=(DOMAIN, coordinator.config_entry.entry_id),
+            **via_port(coordinator.port_device_id, coordinator.config_entry.entry_id),
             manufacturer=meter.manufacturer,
             model=meter.meter_type,
             serial_number=meter.meter_id,

@@ -125,6 +125,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             HAN_BAUDRATE, parity=entry.data.get(CONF_PARITY, HAN_DEFAULT_PARITY)
         )
         self.keys = SecurityKeys.from_hex(entry.data.get(CONF_KEY), entry.data.get(CONF_AUTH_KEY))
+        self.port_device_id = ""  # the device registry id of the port, set at setup
         self.stats = HanStats()
         self.raw_bytes: deque[int] = deque(maxlen=RAW_BYTES_KEPT)
         self.decoder = HanStreamDecoder(keys=self.keys)

@@ -78,6 +78,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self.addresses: dict[str, Address] = {
             text: parse_address(text) for text in entry.data[CONF_METERS]
         }
+        self.port_device_id = ""  # the device registry id of the port, set at setup
         self.stats = MbusStats()
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
         self._master: MbusMaster | None = None

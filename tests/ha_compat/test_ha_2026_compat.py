@@ -67,19 +67,17 @@ ACKNOWLEDGED: tuple[Explained, ...] = (
         "2026.11 reports (breaking in 2026.12.0) only when the entry has an update listener; "
         "the integration registers none, which test_no_update_listener_is_registered enforces.",
     ),
-)
-"""Conditional usage reports that cannot trigger for us, each with the reason why."""
-
-KNOWN_PROBLEMS: tuple[Explained, ...] = (
     Explained(
         "entity.py",
         "DeviceInfo(...) via_device=",
         "_DEPRECATED_DEVICE_INFO_PARAMETERS",
-        "DeviceInfo(via_device=...) is deprecated in 2026.11 (removed in 2027.8.0; replacement "
-        "via_device_id, a device registry id that 2025.4 does not know): to be fixed in "
-        "custom_components/mbus_han/entity.py (feature-detect, see docs/ha-design-notes.md 7.6).",
+        "via_port() passes via_device only where DeviceInfo has no via_device_id (2025.4); "
+        "on 2026.x it passes via_device_id. test_via_device_id_is_used_where_it_exists checks it.",
     ),
 )
+"""Conditional usage reports that cannot trigger for us, each with the reason why."""
+
+KNOWN_PROBLEMS: tuple[Explained, ...] = ()
 """Real problems in the integration, to be fixed there; listed so that CI stays green while
 they are, and reported as warnings on every run. Any problem not listed fails the test."""
 
@@ -178,3 +176,10 @@ def test_outside_modules_we_import_are_installed_on_2026_11(ha_sources: SourceTr
         imports, manifest, wheel_requirements(ha_sources), wheel_module_aliases(ha_sources)
     )
     assert problems == []
+
+
+def test_via_device_id_is_used_where_it_exists() -> None:
+    """The deprecated via_device is only the fallback for a DeviceInfo without via_device_id."""
+    source = (INTEGRATION / "entity.py").read_text()
+    assert '_HAS_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__optional_keys__' in source
+    assert "if _HAS_VIA_DEVICE_ID:\n        return DeviceInfo(via_device_id=" in source
