@@ -18,7 +18,7 @@ V_Z5, R14, VBE_Q5 = 5.1, 1100.0, 0.70  # Q5 current source: (5.1 V - Vbe) / R14
 R_LIMIT = 10.0  # R8, current limit sense
 R_SENSE = 22.0  # R10
 R_PULLDOWN = 22e3  # R9
-R_FILTER = 4.7e3  # R11
+R_FILTER, C_FILTER = 4.7e3, 10e-9  # R11, C4
 R_AVG, R_UP, C_BASE = 100e3, 2.4e6, 47e-6  # R12, R13, C5
 V_LOGIC = 3.3
 BETA_PASS = 50.0  # TIP31C class at 70 mA (datasheet minimum 25 at 1 A; generic model 50)
@@ -93,6 +93,16 @@ def baseline_drift(step: float, seconds: float, space_fraction: float) -> float:
     """Rise of the baseline (A) while a slave answers for `seconds` with that space share."""
     k = R_AVG / (R_AVG + R_UP)
     return (1 - k) * space_fraction * step * (1 - math.exp(-seconds / baseline_tau()))
+
+
+def echo_equivalent_current(cable_capacitance: float = 10e-9) -> float:
+    """The cable's charging pulse at a space -> mark edge, as the receiver sees it.
+
+    12 V x C flows through R10 in a few microseconds; R11/C4 (47 us) spreads it to a bump of
+    Q x R10 / tau, i.e. an apparent current of Q / tau. The threshold offset must exceed it
+    or the receiver echoes the master's own bits.
+    """
+    return cable_capacitance * 12.0 / (R_FILTER * C_FILTER)
 
 
 def fixed_threshold_max_loads() -> int:

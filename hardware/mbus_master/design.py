@@ -1,4 +1,4 @@
-"""M-Bus master for 1..25 unit loads on a Raspberry Pi's UART (see README.md for the why).
+"""M-Bus master for 1..27 unit loads on a Raspberry Pi's UART (see README.md for the why).
 
 Blocks: 12 V -> 42 V boost (LM2577), transmitter (zener-referenced emitter follower whose
 reference a transistor drops by 12 V for a space, with a current limit), receiver (slave
@@ -12,7 +12,7 @@ from hardware.eda import library as lib
 from hardware.eda.model import Circuit, Part
 from hardware.eda.stock import capacitor, electrolytic, mmbt3904, resistor, semiconductor
 
-TITLE = "M-Bus master, 1..25 unit loads, Raspberry Pi UART"
+TITLE = "M-Bus master, 1..27 unit loads, Raspberry Pi UART"
 
 
 def build(fixed_threshold: bool = False) -> Circuit:

@@ -1,0 +1,142 @@
+"""HAN-port reader: the meter is the M-Bus master and pushes; we are a listen-only slave.
+
+The TSS721A takes its power from the HAN port (no supply on the bus side), recovers the
+meter's voltage-modulated data on RX, and drives an optocoupler's LED from its own 3.3 V
+only during space bits. The optocoupler is the galvanic isolation: nothing on the bus side
+shares a net with the Raspberry Pi side (a test checks this on the netlist).
+"""
+
+from __future__ import annotations
+
+from hardware.eda import library as lib
+from hardware.eda.model import Circuit, Part
+from hardware.eda.stock import capacitor, electrolytic, resistor, semiconductor
+
+TITLE = "HAN-port reader (TSS721A, optocoupler-isolated 3.3 V UART)"
+BUS_SIDE = "bus"  # nets whose names end in _BUS, or start with HAN_/BUS_, are on the meter's side
+
+
+def build() -> Circuit:
+    """The reader: RJ45 -> TVS -> 2 x 220 ohm -> TSS721A -> SFH618A -> Pi GPIO15 (RXD)."""
+    c = Circuit("han_reader", TITLE)
+    j1 = c.add(
+        Part(
+            "J1",
+            lib.RJ45,
+            "HAN (RJ45)",
+            "Connector_RJ:RJ45_Amphenol_RJHSE538X",
+            "Amphenol ICC",
+            "RJHSE-5380",
+            off_board=True,
+        )
+    )
+    d1 = c.add(
+        semiconductor(
+            "D1",
+            lib.TVS_BIDIR,
+            "SMBJ43CA",
+            "Diode_SMD:D_SMB",
+            "Littelfuse",
+            "SMBJ43CA",
+            note="surge clamp",
+        )
+    )
+    r1, r2 = c.add(resistor("R1", "220", "1206")), c.add(resistor("R2", "220", "1206"))
+    u1 = c.add(
+        semiconductor(
+            "U1",
+            lib.TSS721A,
+            "TSS721A",
+            "Package_SO:SOIC-16_3.9x9.9mm_P1.27mm",
+            "Texas Instruments",
+            "TSS721ADR",
+        )
+    )
+    c1 = c.add(
+        electrolytic(
+            "C1",
+            "47u",
+            "EEU-FR1C470",
+            "Capacitor_THT:CP_Radial_D5.0mm_P2.00mm",
+            "16 V, STC energy reserve",
+        )
+    )
+    c2 = c.add(capacitor("C2", "220p", "GRM2165C1H221JA01D"))
+    c3 = c.add(capacitor("C3", "10u", "GRM21BR61C106KE15L"))
+    c4 = c.add(capacitor("C4", "100n", "GRM21BR71H104KA01L"))
+    r3 = c.add(resistor("R3", "30k"))  # RIDD: STC charging current, i.e. what we take from the port
+    r4 = c.add(resistor("R4", "2k"))  # opto LED current: (3.3 - 1.15 - 0.2) V / 2 k = 1 mA
+    r5 = c.add(resistor("R5", "100"))  # RIS: transmit current; unused (listen-only) but defined
+    r6 = c.add(resistor("R6", "10k"))  # Pi-side pull-up of RXD
+    u2 = c.add(
+        semiconductor(
+            "U2",
+            lib.OPTO_DIP4,
+            "SFH618A-3",
+            "Package_DIP:DIP-4_W7.62mm",
+            "Vishay",
+            "SFH618A-3",
+            note="CTR 100-200 % at 1 mA; 5300 V rms isolation",
+        )
+    )
+    tp1 = c.add(
+        Part("TP1", lib.TEST_POINT, "VB", "TestPoint:TestPoint_Pad_D1.5mm", "Keystone", "5000")
+    )
+    tp2 = c.add(
+        Part("TP2", lib.TEST_POINT, "VDD", "TestPoint:TestPoint_Pad_D1.5mm", "Keystone", "5000")
+    )
+    j2 = c.add(
+        Part(
+            "J2",
+            lib.connector("Conn_01x03", 3, "Pin header 1x3, 2.54 mm"),
+            "Pi UART",
+            "Connector_PinHeader_2.54mm:PinHeader_1x03_P2.54mm_Vertical",
+            "Wurth Elektronik",
+            "61300311121",
+            off_board=True,
+        )
+    )
+    # Meter side. NEK 399 / HAN-NVE: M-Bus on RJ45 pins 1 and 2 (either polarity), 3-8 unused.
+    c.connect("HAN_A", j1["1"], d1["A1"], r1["1"])
+    c.connect("HAN_B", j1["2"], d1["A2"], r2["1"])
+    c.no_connect(*(j1[str(n)] for n in range(3, 9)))
+    c.connect("BUS_L1", r1["2"], u1["BUSL1"])
+    c.connect("BUS_L2", r2["2"], u1["BUSL2"])
+    c.connect("VB_BUS", u1["VB"], tp1["1"], power=True)
+    c.connect("STC_BUS", u1["STC"], c1["+"])
+    c.connect("RIDD_BUS", u1["RIDD"], r3["1"])
+    c.connect("SC_BUS", u1["SC"], c2["1"])
+    c.connect("RIS_BUS", u1["RIS"], r5["1"])
+    c.connect("VDD_BUS", u1["VDD"], c3["1"], c4["1"], r4["1"], u1["TX"], tp2["1"], power=True)
+    c.connect(
+        "GND_BUS",
+        u1["GND"],
+        u1["TXI"],
+        u1["BAT"],
+        c1["-"],
+        c2["2"],
+        c3["2"],
+        c4["2"],
+        r3["2"],
+        r5["2"],
+        power=True,
+    )
+    c.supply("GND_BUS")  # the TSS721A's rectifier return: the bus powers this side
+    c.no_connect(u1["PF"], u1["VS"], u1["RXI"])
+    c.connect("LED_BUS", r4["2"], u2["A"])
+    c.connect("RX_BUS", u1["RX"], u2["K"])  # RX low (space) sinks the LED current
+    # Raspberry Pi side: only the phototransistor and its pull-up.
+    c.connect("+3V3_PI", j2["1"], r6["1"], power=True)
+    c.connect("RXD", u2["C"], r6["2"], j2["2"])
+    c.connect("GND_PI", u2["E"], j2["3"], power=True)
+    c.supply("+3V3_PI")
+    c.supply("GND_PI")
+    return c
+
+
+WIRING = [
+    ("J1 (RJ45)", "meter HAN port, straight RJ45 patch cable (pins 1-2 used)", "M-Bus", "tab:blue"),
+    ("J2.1 3V3", "Pi pin 1 (3V3)", "3V3", "tab:red"),
+    ("J2.2 RXD", "Pi pin 10 (GPIO15 RXD)", "RXD", "tab:green"),
+    ("J2.3 GND", "Pi pin 6 (GND)", "GND", "black"),
+]

@@ -1,0 +1,75 @@
+"""ngspice: the M-Bus master's transmitter and receiver against the hand calculation.
+
+The limits asserted here come from hardware/mbus_master/budget.py, the README's hand
+calculation written as code (component values and datasheet figures only); the simulator
+has to agree with them, not the other way round.
+"""
+
+import pytest
+
+from hardware.mbus_master import budget
+from hardware.mbus_master.bench import SPACE_DROP_MIN, simulate
+
+N_NOMINAL = budget.max_unit_loads()  # 27 degC, nominal parts: what the simulator models
+N_RATED = budget.max_unit_loads(worst_case=True)  # 70 degC, tolerances: what we promise
+
+
+def test_hand_calculation_numbers_are_the_ones_the_readme_states():
+    assert (N_RATED, N_NOMINAL, budget.fixed_threshold_max_loads()) == (27, 33, 4)
+
+
+@pytest.mark.parametrize("n_loads", sorted({1, 2, 4, 8, 16, N_RATED, N_NOMINAL}))
+@pytest.mark.parametrize("step", [budget.STEP_MIN, budget.STEP_MAX])
+def test_mark_and_space_detected_both_ways_up_to_n(n_loads, step):
+    result = simulate(n_loads, step=step)
+    assert result.ok, result
+
+
+def test_transmitter_levels_match_hand_calculation():
+    result = simulate(1)
+    # Mark: zener reference - Vbe - (R8 + R10 + 2 ohm cable) x (1.5 mA + answer idle).
+    expected_mark = budget.mark_voltage() - 1.5e-3 * (budget.R_LIMIT + budget.R_SENSE + 2)
+    assert result.mark_v == pytest.approx(expected_mark, abs=0.3)
+    # Space: Q1 shorts the 12 V zener, so the bus falls by 12 V (less Q1's saturation voltage).
+    assert result.mark_v - result.space_v == pytest.approx(12.0, abs=0.3)
+    assert result.mark_v - result.space_v >= SPACE_DROP_MIN
+
+
+def test_one_unit_load_beyond_n_the_bus_collapses_while_a_slave_answers():
+    result = simulate(N_NOMINAL + 1, step=budget.STEP_MAX)
+    assert result.master_bits_ok, "the master's own transmission still works"
+    assert not result.ok
+    assert result.min_bus_while_answering < 24.0
+
+
+def test_longest_worst_case_telegram_does_not_drift_the_threshold_past_the_smallest_step():
+    # 255 bytes of 0x00 at 2400 Bd (10/11 space) from a slave with the smallest step; the
+    # hand calculation gives a drift of 2.2 mA on top of a 4.4 mA offset, below 11 mA.
+    assert (
+        budget.threshold_offset(N_RATED)
+        + budget.baseline_drift(budget.STEP_MIN, 255 * 11 / 2400, 10 / 11)
+        < budget.STEP_MIN
+    )
+    result = simulate(N_RATED, step=budget.STEP_MIN, answer=b"\x00", prelude=255 * 11 / 2400)
+    assert result.ok, result
+
+
+@pytest.mark.parametrize("n_loads", [1, 2, 3, 4])
+def test_naive_fixed_threshold_receiver_reads_slaves_up_to_four_loads(n_loads):
+    assert simulate(n_loads, fixed_threshold=True).slave_bits_ok
+
+
+@pytest.mark.parametrize("n_loads", [5, 6, 10])
+def test_naive_fixed_threshold_receiver_fails_beyond_four_loads(n_loads):
+    # 5 x 1.5 mA = 7.5 mA idle current is above its 7.0 mA threshold: RXD reads a permanent space.
+    result = simulate(n_loads, fixed_threshold=True)
+    assert not result.slave_bits_ok
+    assert not result.no_echo
+
+
+def test_naive_receiver_echoes_the_masters_own_bits_near_its_limit():
+    # Cable charge at each space -> mark edge: 10 nF x 12 V through R10, seen through the
+    # 47 us filter as 2.55 mA; with 4 loads only 0.97 mA of margin is left below 7 mA.
+    assert simulate(2, fixed_threshold=True).no_echo
+    assert not simulate(4, fixed_threshold=True).no_echo
+    assert budget.echo_equivalent_current() == pytest.approx(2.55e-3, abs=0.01e-3)
