@@ -144,12 +144,11 @@ def parse_addresses(text: str) -> list[str]:
     return normalised
 
 
-def _stable_device_path(device: str) -> str:
+def _stable_device_path(device: str, by_id: Path = Path("/dev/serial/by-id")) -> str:
     """The /dev/serial/by-id/ link to ``device``, which survives reboots and replugging.
 
     Blocking file-system access: run in the executor.
     """
-    by_id = Path("/dev/serial/by-id")
     if by_id.is_dir():
         target = Path(device).resolve()
         for link in sorted(by_id.iterdir()):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from homeassistant.components.sensor import (
+    DEVICE_CLASS_STATE_CLASSES,
     SensorDeviceClass,
     SensorEntityDescription,
     SensorStateClass,
@@ -301,6 +302,12 @@ def _to_state(kind: _Kind | None) -> Callable[[ScaledValue], SensorValue]:
     return convert
 
 
+def _measurement_if_allowed(device_class: SensorDeviceClass | None) -> SensorStateClass | None:
+    """MEASUREMENT where the device class allows it (not for volumes or energies, say)."""
+    allowed = DEVICE_CLASS_STATE_CLASSES.get(device_class) if device_class else None
+    return _MEASURE if allowed is None or _MEASURE in allowed else None
+
+
 def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDescription | None:
     """The sensor description for ``record``, or None when it is no sensor."""
     if record.quantity in IDENTITY_QUANTITIES:
@@ -316,7 +323,7 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
             device_class = SensorDeviceClass.GAS
         state_class = kind.state_class
         if state_class is _TOTAL and (record.function is not Function.INSTANTANEOUS):
-            state_class = _MEASURE  # a maximum of a counter is no counter
+            state_class = _measurement_if_allowed(device_class)  # a counter's maximum
         if state_class is _TOTAL and record.storage:
             state_class = None  # a stored (historic) value is not a running total
         unit = kind.unit
