@@ -27,7 +27,7 @@ MODELS = """\
 .model QPOWER NPN(IS=1p BF=50 VAF=100 IKF=3 RB=2 RC=0.05 RE=0.05 CJE=400p CJC=150p
 + TF=30n TR=1u)
 .model DZ24 D(IS=1n RS=5 BV=24 IBV=1m CJO=100p)
-.model DZ5V1 D(IS=1n RS=20 BV=5.1 IBV=1m CJO=100p)
+.model DZ3V9 D(IS=1n RS=20 BV=3.9 IBV=1m CJO=100p)
 .model DZ12 D(IS=1n RS=3 BV=12 IBV=1m CJO=150p)
 * Comparator: behavioural, rail-to-rail push-pull output, no hysteresis, no delay.
 .subckt CMP inp inn out vdd vss

@@ -1,1 +1,1 @@
-"""Small M-Bus master: 42 V boost, 36/24 V transmitter, adaptive-threshold receiver."""
+"""Small M-Bus master: 44 V boost, 36/24 V transmitter, adaptive-threshold receiver."""

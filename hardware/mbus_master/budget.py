@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 UNIT_LOAD = 1.5e-3  # A, EN 13757-2: one unit load draws at most 1.5 mA
 STEP_MIN, STEP_MAX = 11e-3, 20e-3  # A, a slave's space current on top of its quiescent current
-V_RAIL = 42.0  # boost output
+V_RAIL = 1.23 * (1 + 69.8e3 / 2e3)  # LM2577-ADJ: 1.23 V x (1 + R1 / R2) = 44.2 V
 V_ZENERS = 24.0 + 12.0  # D2 + D3: the mark reference
-V_Z5, R14, VBE_Q5 = 5.1, 1100.0, 0.70  # Q5 current source: (5.1 V - Vbe) / R14
+V_Z5, R14, VBE_Q5 = 3.9, 820.0, 0.70  # Q5 current source: (3.9 V - Vbe) / R14
 R_LIMIT = 10.0  # R8, current limit sense
 R_SENSE = 22.0  # R10
-R_PULLDOWN = 22e3  # R9
+R_PULLDOWN = 33e3  # R9
 R_FILTER, C_FILTER = 4.7e3, 10e-9  # R11, C4
 R_AVG, R_UP, C_BASE = 100e3, 2.4e6, 47e-6  # R12, R13, C5
 V_LOGIC = 3.3
@@ -29,7 +29,7 @@ FIXED_THRESHOLD = V_LOGIC * 4.87e3 / (100e3 + 4.87e3) / R_SENSE  # A, naive rece
 
 
 def reference_current(temp_c: float = 27.0, tol: float = 0.0) -> float:
-    """Q5's constant current into the reference node: (Vz(D5) - Vbe(Q5)) / R14, about 4 mA.
+    """Q5's constant current into the reference node: (Vz(D5) - Vbe(Q5)) / R14, 3.9 mA.
 
     `tol` = -1 gives the low corner: zener -5 %, R14 +1 %.
     """

@@ -1,6 +1,6 @@
 """M-Bus master for 1..27 unit loads on a Raspberry Pi's UART (see README.md for the why).
 
-Blocks: 12 V -> 42 V boost (LM2577), transmitter (zener-referenced emitter follower whose
+Blocks: 12 V -> 44 V boost (LM2577), transmitter (zener-referenced emitter follower whose
 reference a transistor drops by 12 V for a space, with a current limit), receiver (slave
 current through a 22 ohm sense resistor, compared against its own long-term average plus an
 offset, so the threshold follows the quiescent current of however many meters are on the bus).
@@ -26,7 +26,11 @@ def build(fixed_threshold: bool = False) -> Circuit:
 
 
 def _power(c: Circuit) -> None:
-    """12 V in, LM2577-ADJ boost to 42 V: 36 V mark plus headroom for the pass transistor."""
+    """12 V in (reverse-polarity diode), LM2577-ADJ boost to 44 V: 36 V mark plus headroom.
+
+    The headroom covers the pass transistor (0.7 V), the current source (3.2 V + saturation)
+    and the tolerances of the zener string (+5 %) and of the converter (2 %).
+    """
     j3 = c.add(
         Part(
             "J3",
@@ -76,27 +80,41 @@ def _power(c: Circuit) -> None:
     c2 = c.add(
         electrolytic("C2", "220u", "EEU-FR1J221", "Capacitor_THT:CP_Radial_D10.0mm_P5.00mm", "63 V")
     )
-    r1 = c.add(resistor("R1", "66k5"))
+    r1 = c.add(resistor("R1", "69k8"))
     r2 = c.add(resistor("R2", "2k"))
     r3 = c.add(resistor("R3", "680"))
     c3 = c.add(capacitor("C3", "470n", "GRM21BR71H474KA88L"))
     for part in (u1, l1, d1, c1, c2, r1, r2, r3, c3):
-        part.spice = None  # the bench replaces the converter by an ideal 42 V source
-    c.connect("+12V", j3["TIP"], c1["+"], u1["VIN"], l1["1"], power=True)
+        part.spice = None  # the bench replaces the converter by an ideal 44.2 V source
+    d6 = c.add(
+        semiconductor(
+            "D6",
+            lib.DIODE,
+            "SS34",
+            "Diode_SMD:D_SMA",
+            "Vishay",
+            "SS34-E3/61T",
+            note="reverse-polarity guard",
+        )
+    )
+    d6.spice = None
+    c.connect("VIN", j3["TIP"], d6["A"])
+    c.connect("+12V", d6["K"], c1["+"], u1["VIN"], l1["1"], power=True)
     c.connect("GND", j3["SLEEVE"], c1["-"], u1["GND"], c2["-"], r2["2"], c3["2"], power=True)
     c.no_connect(j3["SWITCH"])
     c.connect("SW", u1["SW"], l1["2"], d1["A"])
-    c.connect("+42V", d1["K"], c2["+"], r1["1"], power=True)
+    c.connect("+44V", d1["K"], c2["+"], r1["1"], power=True)
     c.connect("FB", r1["2"], r2["1"], u1["FB"])
     c.connect("COMP", u1["COMP"], r3["1"])
     c.connect("COMP_RC", r3["2"], c3["1"])
-    c.supply("+12V")
+    c.supply("VIN")
+    c.supply("+12V")  # the supply passes D6: a diode, no power_out pin to say so
     c.supply("GND")
 
 
 def _transmitter(c: Circuit) -> None:
     """Bus+ = (24 V + 12 V zeners) - Vbe: 36 V mark; Q1 shorts the 12 V zener for a space."""
-    # Q5 feeds the reference a constant ~4 mA (D5 holds R14 at 5.1 V - Vbe): unlike a plain
+    # Q5 feeds the reference a constant ~4 mA (D5 holds R14 at 3.9 V - Vbe): unlike a plain
     # resistor, its current does not grow as the limiter pulls the reference down, so the
     # current limit is sharp and a shorted bus costs nothing but Q3's heat.
     q5 = c.add(
@@ -114,14 +132,14 @@ def _transmitter(c: Circuit) -> None:
         semiconductor(
             "D5",
             lib.ZENER_SOT23,
-            "5V1",
+            "3V9",
             "Package_TO_SOT_SMD:SOT-23",
             "Nexperia",
-            "BZX84-C5V1,215",
-            spice="D{ref} {1} {3} DZ5V1",
+            "BZX84-C3V9,215",
+            spice="D{ref} {1} {3} DZ3V9",
         )
     )
-    r14, r15 = c.add(resistor("R14", "1k1")), c.add(resistor("R15", "39k"))
+    r14, r15 = c.add(resistor("R14", "820")), c.add(resistor("R15", "39k"))
     d2 = c.add(
         semiconductor(
             "D2",
@@ -165,7 +183,7 @@ def _transmitter(c: Circuit) -> None:
         c.add(resistor("R7", "100k")),
     )
     r8 = c.add(resistor("R8", "10"))
-    r9 = c.add(resistor("R9", "22k"))
+    r9 = c.add(resistor("R9", "33k"))
     d4 = c.add(
         semiconductor(
             "D4",
@@ -188,7 +206,7 @@ def _transmitter(c: Circuit) -> None:
             off_board=True,
         )
     )
-    c.connect("+42V", q3["C"], r14["1"], d5["K"])
+    c.connect("+44V", q3["C"], r14["1"], d5["K"])
     c.connect("ISRC_E", r14["2"], q5["E"])
     c.connect("ISRC_B", d5["A"], q5["B"], r15["1"])
     c.no_connect(d5["NC"])
@@ -272,5 +290,5 @@ WIRING = [
     ("J2.4 GND", "Pi pin 6 (GND)", "GND", "black"),
     ("J1.1 BUS+", "meters: M-Bus (either wire)", "BUS+", "tab:blue"),
     ("J1.2 BUS-", "meters: M-Bus (other wire)", "BUS-", "tab:purple"),
-    ("J3 12V", "12 V DC adapter, >= 0.5 A", "12V", "tab:brown"),
+    ("J3 12V", "12 V DC adapter, >= 0.5 A, centre +", "12V", "tab:brown"),
 ]

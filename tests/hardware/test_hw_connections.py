@@ -92,7 +92,7 @@ def test_han_reader_is_galvanically_isolated_by_the_optocoupler():
         (("Q2.3", "Q1.1", "R5.2"), "Q2 (TXD high) holds Q1 off: mark"),
         (("Q1.3", "D2.2", "D3.1"), "Q1 shorts the 12 V zener D3 for a space"),
         (("D2.1", "Q3.1", "Q4.3", "Q5.3"), "24 V + 12 V zener chain is the pass transistor's base"),
-        (("Q3.2", "D1.1", "C2.1"), "pass collector on the 42 V rail"),
+        (("Q3.2", "D1.1", "C2.1"), "pass collector on the 44 V rail"),
         (("Q3.3", "R8.1", "Q4.1"), "R8 senses the bus current between Q4's base ..."),
         (("R8.2", "Q4.2", "J1.1", "R9.1"), "... and emitter; Bus+ is terminal 1"),
         (("J1.2", "R10.1", "R11.1"), "Bus- returns through the 22 ohm sense resistor"),
@@ -100,20 +100,20 @@ def test_han_reader_is_galvanically_isolated_by_the_optocoupler():
         (("R12.2", "R13.2", "C5.1", "U2.3"), "averaged baseline plus offset into +INA"),
         (("R14.2", "Q5.2"), "current source emitter resistor"),
         (("D5.1", "Q5.1", "R15.1"), "5.1 V zener sets the current source's base"),
-        (("D5.3", "R14.1", "Q3.2"), "current source referenced to the 42 V rail"),
-        (("U1.5", "L1.1", "J3.1"), "boost input from the 12 V jack's tip"),
+        (("D5.3", "R14.1", "Q3.2"), "current source referenced to the 44 V rail"),
+        (("U1.5", "L1.1", "D6.1"), "boost input from the 12 V jack's tip via D6"),
         (("U1.4", "L1.2", "D1.2"), "boost switch node"),
-        (("U1.2", "R1.2", "R2.1"), "feedback divider: 1.23 V x (1 + 66.5k / 2k) = 42.1 V"),
+        (("U1.2", "R1.2", "R2.1"), "feedback divider: 1.23 V x (1 + 69.8k / 2k) = 44.2 V"),
     ],
 )
 def test_mbus_master_pins(pins, why):
     assert same_net(MASTER, *pins), why
 
 
-def test_mbus_master_boost_feedback_sets_42_volts():
+def test_mbus_master_boost_feedback_sets_44_volts():
     r1, r2 = (ohms(MASTER.parts[r].value) for r in ("R1", "R2"))
     v_out = 1.23 * (1 + r1 / r2)  # LM2577-ADJ reference 1.23 V
-    assert v_out == pytest.approx(42.1, abs=0.05)
+    assert v_out == pytest.approx(44.2, abs=0.05)
 
 
 @pytest.mark.parametrize(
