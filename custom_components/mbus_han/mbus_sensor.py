@@ -310,8 +310,10 @@ def _measurement_if_allowed(device_class: SensorDeviceClass | None) -> SensorSta
 
 def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDescription | None:
     """The sensor description for ``record``, or None when it is no sensor."""
-    if record.quantity in IDENTITY_QUANTITIES:
+    if record.quantity in IDENTITY_QUANTITIES or record.quantity is Quantity.RESERVED:
         return None
+    if Modifier.RESERVED in record.modifiers:
+        return None  # a reserved VIFE changes the meaning in a way the standard does not say
     primary = is_primary_record(record)
     kind = _KINDS.get((record.quantity, record.unit))
     plain = all(m in _COUNTER_MODIFIERS for m in record.modifiers)

@@ -164,3 +164,17 @@ def test_meter_clock_is_read_as_local_time():
         assert meter_clock_datetime(None) is None
     finally:
         dt_util.set_default_time_zone(dt.UTC)
+
+
+def test_records_of_unknown_meaning_get_no_sensor():
+    from custom_components.mbus_han.protocol.mbus.model import Modifier, Quantity
+
+    unknown = [
+        (name, record)
+        for name, telegram in TELEGRAMS
+        for record in telegram.records
+        if record.quantity is Quantity.RESERVED or Modifier.RESERVED in record.modifiers
+    ]
+    assert unknown  # the corpus has such records (a reserved VIF, reserved VIFEs)
+    for name, record in unknown:
+        assert describe_record(record, None) is None, f"{name} {record.key}"
