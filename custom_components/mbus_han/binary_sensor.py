@@ -71,6 +71,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the problem sensors of every meter that answers, as meters appear."""
     coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, MbusCoordinator):
+        return  # only M-Bus ports set this platform up
     known: set[str] = set()
 
     @callback

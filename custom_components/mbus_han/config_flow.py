@@ -76,7 +76,9 @@ from .protocol.mbus.scan import FoundMeter, scan_secondary
 from .protocol.transport import SerialSettings, async_list_ports, open_port
 
 try:  # Home Assistant 2026.x
-    from homeassistant.helpers.selector import SerialPortSelector
+    from homeassistant.helpers.selector import (  # type: ignore[attr-defined,unused-ignore]
+        SerialPortSelector,
+    )
 except ImportError:  # 2025.4
     SerialPortSelector = None
 
@@ -235,7 +237,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: MbusHanConfigEntry) -> bool:
         """Only a polled M-Bus port has options; a HAN meter pushes at its own pace."""
-        return config_entry.data[CONF_KIND] == KIND_MBUS
+        return bool(config_entry.data[CONF_KIND] == KIND_MBUS)
 
     @staticmethod
     @callback
