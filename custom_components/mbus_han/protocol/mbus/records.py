@@ -340,10 +340,16 @@ class _RecordDecoder:
             return raw, raw, None  # type: ignore[return-value]
         if self.duration_multiplier is not None:
             return raw, scale_value(raw, self.duration_multiplier, 0), None
-        value = raw * self.factor if isinstance(raw, int) else raw * float(self.factor)
+        if isinstance(raw, int):  # exact: factor and offset are int or Decimal
+            exact = raw * self.factor
+            if self.offset is not None:
+                exact = exact + self.offset
+            return raw, exact, None
+        # real32: float throughout (float + Decimal offset would be a TypeError)
+        approx = raw * float(self.factor)
         if self.offset is not None:
-            value = value + self.offset
-        return raw, value, None
+            approx = approx + float(self.offset)
+        return raw, approx, None
 
 
 # Layouts repeat on every poll of a meter, so each distinct DIB + VIB is decoded once.
