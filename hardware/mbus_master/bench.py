@@ -40,18 +40,24 @@ def uart_bits(data: bytes, parity: bool = True) -> list[int]:
 
 
 def _pwl(
-    bits: list[int], start: float, high: float, low: float, idle: float, edge: float = 1e-6
+    bits: list[int],
+    start: float,
+    high: float,
+    low: float,
+    idle: float,
+    bit: float,
+    edge: float = 1e-6,
 ) -> str:
     """A PWL source that idles at `idle` and plays `bits` (1 -> high, 0 -> low) from start."""
     points = [(0.0, idle)]
     level = idle
-    for i, bit in enumerate(bits):
-        value = high if bit else low
+    for i, level_bit in enumerate(bits):
+        value = high if level_bit else low
         if value != level:
-            t = start + i * BIT
+            t = start + i * bit
             points += [(t, level), (t + edge, value)]
             level = value
-    end = start + len(bits) * BIT
+    end = start + len(bits) * bit
     if level != idle:
         points += [(end, level), (end + edge, idle)]
     return "PWL(" + " ".join(f"{t:.7g} {v:.4g}" for t, v in points) + ")"
@@ -92,6 +98,7 @@ def simulate(
     fixed_threshold: bool = False,
     master_byte: bytes = b"\x10",
     prelude: float = 0.0,
+    baud: int = BAUD,
 ) -> Result:
     """Run one exchange with `n_loads` unit loads on the bus.
 
@@ -100,20 +107,21 @@ def simulate(
     time constant is 10^4 bit times, so it sees only that average; simulating a 255-byte
     telegram bit by bit would take a minute and show nothing more.
     """
+    bit = 1 / baud
     circuit = build(fixed_threshold=fixed_threshold)
     t_master = 1e-3
     master_bits = uart_bits(master_byte)
-    t_answer = t_master + (len(master_bits) + 3) * BIT
+    t_answer = t_master + (len(master_bits) + 3) * bit
     t_slave = t_answer + prelude
     slave_bits = uart_bits(answer)
-    t_end = t_slave + (len(slave_bits) + 2) * BIT
-    stx = _pwl(slave_bits, t_slave, 0.0, 1.0, 0.0)
+    t_end = t_slave + (len(slave_bits) + 2) * bit
+    stx = _pwl(slave_bits, t_slave, 0.0, 1.0, 0.0, bit)
     if prelude:
         avg = 10 / 11
         stx = stx.replace(
             "PWL(0 0 ",
             f"PWL(0 0 {t_answer:.7g} 0 {t_answer + 1e-6:.7g} {avg:.6g} "
-            f"{t_slave - BIT / 2:.7g} {avg:.6g} {t_slave - BIT / 2 + 1e-6:.7g} 0 ",
+            f"{t_slave - bit / 2:.7g} {avg:.6g} {t_slave - bit / 2 + 1e-6:.7g} 0 ",
             1,
         )
     n = spice.node
@@ -126,7 +134,7 @@ def simulate(
             *spice.elements(circuit),
             f"V44 {n('+44V')} 0 DC {budget.V_RAIL:.4g}",
             f"V33 {n('+3V3')} 0 DC {budget.V_LOGIC}",
-            f"VTXD {n('TXD')} 0 " + _pwl(master_bits, t_master, 3.3, 0.0, 3.3),
+            f"VTXD {n('TXD')} 0 " + _pwl(master_bits, t_master, 3.3, 0.0, 3.3, bit),
             f"RC1 {n('BUS+')} {sp} 1",
             f"RC2 {n('BUS-')} {sm} 1",
             f"CC {sp} {sm} 10n",
@@ -155,14 +163,14 @@ def simulate(
         v0, v1 = rows[i - 1][col], rows[i][col]
         return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else v1
 
-    mid = [t_master + (i + 0.5) * BIT for i in range(len(master_bits))]
+    mid = [t_master + (i + 0.5) * bit for i in range(len(master_bits))]
     bus = [at(t, 1) for t in mid]
     mark_v = min(v for v, b in zip(bus, master_bits, strict=True) if b)
     space_v = max(v for v, b in zip(bus, master_bits, strict=True) if not b)
     master_ok = mark_v >= MARK_MIN and mark_v - space_v >= SPACE_DROP_MIN
-    rx = [at(t_slave + (i + 0.5) * BIT, 2) > budget.V_LOGIC / 2 for i in range(len(slave_bits))]
+    rx = [at(t_slave + (i + 0.5) * bit, 2) > budget.V_LOGIC / 2 for i in range(len(slave_bits))]
     echo_window = [r[2] for r in rows if t_master <= r[0] <= t_answer]
-    answering = [r[1] for r in rows if t_answer <= r[0] <= t_slave + len(slave_bits) * BIT]
+    answering = [r[1] for r in rows if t_answer <= r[0] <= t_slave + len(slave_bits) * bit]
     return Result(
         master_bits_ok=master_ok,
         slave_bits_ok=rx == [bool(b) for b in slave_bits],

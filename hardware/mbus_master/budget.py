@@ -95,6 +95,16 @@ def baseline_drift(step: float, seconds: float, space_fraction: float) -> float:
     return (1 - k) * space_fraction * step * (1 - math.exp(-seconds / baseline_tau()))
 
 
+def space_end_delay(step: float, n_loads: int) -> float:
+    """How late RXD returns to mark after a slave's space ends (s).
+
+    The filtered sense voltage decays from the step towards the baseline with R11 x C4 and
+    crosses the threshold after tau * ln(step / offset). A UART samples mid-bit, so this must
+    stay below half a bit: 208 us at 2400 Bd, but only 52 us at 9600 Bd.
+    """
+    return R_FILTER * C_FILTER * math.log(step / threshold_offset(n_loads))
+
+
 def echo_equivalent_current(cable_capacitance: float = 10e-9) -> float:
     """The cable's charging pulse at a space -> mark edge, as the receiver sees it.
 

@@ -79,3 +79,17 @@ def test_naive_receiver_echoes_the_masters_own_bits_near_its_limit():
     assert simulate(2, fixed_threshold=True).no_echo
     assert not simulate(4, fixed_threshold=True).no_echo
     assert budget.echo_equivalent_current() == pytest.approx(2.55e-3, abs=0.01e-3)
+
+
+def test_slow_meters_at_300_baud_work_too():
+    assert simulate(N_RATED, step=budget.STEP_MAX, baud=300).ok
+
+
+def test_9600_baud_is_beyond_the_sense_filter_as_calculated():
+    # The end of a 20 mA space shows 47 us x ln(20 / 4.4) = 71 us late: fine against half a
+    # bit at 2400 Bd (208 us), too late at 9600 Bd (52 us). README: 2400 Bd design.
+    delay = budget.space_end_delay(budget.STEP_MAX, N_RATED)
+    assert 0.5 / 9600 < delay < 0.5 / 2400
+    assert not simulate(N_RATED, step=budget.STEP_MAX, baud=9600).slave_bits_ok
+    assert budget.space_end_delay(budget.STEP_MIN, N_RATED) < 0.5 / 9600
+    assert simulate(N_RATED, step=budget.STEP_MIN, baud=9600).ok
