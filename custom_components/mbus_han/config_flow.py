@@ -57,6 +57,7 @@ from .const import (
     MIN_SCAN_INTERVAL,
 )
 from .han_coordinator import KEY_ERRORS, SILENCE_TIMEOUT
+from .mbus_coordinator import MbusCoordinator
 from .protocol.errors import (
     AuthenticationTagError,
     BusError,
@@ -612,7 +613,8 @@ class MbusHanOptionsFlow(OptionsFlow):
             if self.config_entry.state is ConfigEntryState.LOADED:
                 # No reload needed: the coordinator just polls at the new interval.
                 coordinator = self.config_entry.runtime_data.coordinator
-                coordinator.update_interval = timedelta(seconds=seconds)
+                if isinstance(coordinator, MbusCoordinator):
+                    coordinator.set_poll_interval(timedelta(seconds=seconds))
             return self.async_create_entry(data={CONF_SCAN_INTERVAL: seconds})
         current = self.config_entry.options.get(
             CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())

@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 RAW_FRAMES_KEPT = 10  # last raw frames kept for diagnostics
+# After the port itself failed (adapter unplugged, gateway down), reopen sooner than the next
+# poll: opening a port costs the meters nothing. Capped by the poll interval.
+RECONNECT_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(seconds=10),
+    timedelta(seconds=30),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+)
 
 
 @dataclass(slots=True)
@@ -79,9 +88,28 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             text: parse_address(text) for text in entry.data[CONF_METERS]
         }
         self.port_device_id = ""  # the device registry id of the port, set at setup
+        self.poll_interval: timedelta = self.update_interval or DEFAULT_SCAN_INTERVAL
+        self._port_failures = 0
         self.stats = MbusStats()
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
         self._master: MbusMaster | None = None
+
+    def set_poll_interval(self, interval: timedelta) -> None:
+        """Poll at ``interval`` from the next poll on (the options flow's setting)."""
+        self.poll_interval = interval
+        if not self._port_failures:
+            self.update_interval = interval
+
+    def _port_failed(self) -> None:
+        """Retry the port sooner than the next poll, a little later each time."""
+        delay = RECONNECT_DELAYS[min(self._port_failures, len(RECONNECT_DELAYS) - 1)]
+        self._port_failures += 1
+        self.update_interval = min(delay, self.poll_interval)
+
+    def _port_works(self) -> None:
+        if self._port_failures:
+            self._port_failures = 0
+            self.update_interval = self.poll_interval
 
     @property
     def master(self) -> MbusMaster | None:
@@ -103,6 +131,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                     translation_placeholders={"port": self.port},
                 )
                 self.stats.port_errors += 1
+                self._port_failed()
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="port_permission",
@@ -110,6 +139,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 ) from err
             except TransportError as err:
                 self.stats.port_errors += 1
+                self._port_failed()
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="cannot_open_port",
@@ -136,6 +166,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 # The port itself is gone (USB unplugged, gateway down): reopen next time.
                 await self._close_master()
                 self.stats.port_errors += 1
+                self._port_failed()
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="port_lost",
@@ -148,6 +179,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             self.stats.reads_ok += 1
             data.add(text, reading.telegram)
             self.raw_frames.extend(_frame_hex(frame) for frame in reading.frames)
+        self._port_works()  # the port carried every request, whether meters answered or not
         if not data.telegrams:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

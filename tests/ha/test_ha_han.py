@@ -290,3 +290,29 @@ async def test_unload_stops_listening_and_closes_the_port(hass, han_factory):
     assert task.done()
     assert coordinator._port is None
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_permission_denied_raises_a_repair_issue_until_the_port_opens(hass, han_factory):
+    import errno
+
+    import serialx
+
+    from custom_components.mbus_han.const import permission_issue_id
+
+    line = await han_factory()
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    with patch.object(serialx, "create_serial_connection", side_effect=denied):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issues = ir.async_get(hass)
+    issue = issues.async_get_issue(DOMAIN, permission_issue_id(entry.entry_id))
+    assert issue is not None
+    assert issue.translation_placeholders == {"port": line.path}
+    # The user fixes the group membership; the retry opens the port and the issue goes.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert issues.async_get_issue(DOMAIN, permission_issue_id(entry.entry_id)) is None

@@ -149,3 +149,24 @@ async def test_stale_meter_device_is_removed(hass, bus_factory, heat_meter, kams
     await hass.async_block_till_done()
     assert registry.async_get_device(identifiers={(DOMAIN, "KAM-06855817")}) is None
     assert registry.async_get_device(identifiers={(DOMAIN, "SLB-12345678")}) is not None
+
+
+async def test_a_lost_port_is_retried_sooner_than_the_next_poll(hass, bus_factory, heat_meter):
+    from datetime import timedelta
+
+    from custom_components.mbus_han.mbus_coordinator import RECONNECT_DELAYS
+
+    _, port = await bus_factory(heat_meter)
+    entry = await _setup(hass, port, ["0"])
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.update_interval == timedelta(minutes=15)
+    await coordinator._close_master()
+    denied = FileNotFoundError(errno.ENOENT, "No such file or directory")
+    with patch.object(serialx, "create_serial_connection", side_effect=denied):
+        await _poll(hass, entry)
+        assert coordinator.update_interval == RECONNECT_DELAYS[0]
+        await _poll(hass, entry)
+        assert coordinator.update_interval == RECONNECT_DELAYS[1]
+    await _poll(hass, entry)  # the adapter is back
+    assert coordinator.last_update_success
+    assert coordinator.update_interval == timedelta(minutes=15)

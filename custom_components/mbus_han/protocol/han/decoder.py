@@ -194,11 +194,11 @@ class HanStreamDecoder:
                 if payload is not None:
                     results.append(self._decode(decode_llc, payload))
         else:
-            for frame in self._mbus.feed(chunk):
-                if not isinstance(frame, LongFrame):
+            for mbus_frame in self._mbus.feed(chunk):
+                if not isinstance(mbus_frame, LongFrame):
                     continue  # an E5 or short frame in the noise: not a push
                 try:
-                    apdu = self._mbus_segments.add(frame)
+                    apdu = self._mbus_segments.add(mbus_frame)
                 except DecodeError as err:
                     self._undecodable += 1
                     results.append(err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, cast
 
 
 def fast_constructor[T](cls: type[T]) -> Callable[..., T]:
@@ -23,4 +23,4 @@ def fast_constructor[T](cls: type[T]) -> Callable[..., T]:
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
     namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
     exec("\n".join(lines), namespace)  # as dataclasses itself does, from field names only
-    return namespace["make"]
+    return cast("Callable[..., T]", namespace["make"])  # exec defines it: mypy sees Any

@@ -10,6 +10,7 @@ This runs for every push, so what an OBIS code means is worked out once per code
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from math import isfinite
 from types import MappingProxyType
@@ -63,11 +64,13 @@ def _layout_octets(layout: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(bytes(parse_obis(code)) for code in layout)
 
 
-# HanValue is built inline in the value loop (about 30 per push), through its slots.
+# HanValue is built inline in the value loop (about 30 per push), through its slots. The
+# descriptors are taken from the class namespace: the same member descriptor objects as
+# ``HanValue.value``, which mypy types as the field (int | float), not as its slot.
 _new = object.__new__
-_set_value = HanValue.value.__set__  # type: ignore[attr-defined]
-_set_unit = HanValue.unit.__set__  # type: ignore[attr-defined]
-_set_quantity = HanValue.quantity.__set__  # type: ignore[attr-defined]
+_set_value: Callable[[HanValue, int | float], None] = vars(HanValue)["value"].__set__
+_set_unit: Callable[[HanValue, Unit], None] = vars(HanValue)["unit"].__set__
+_set_quantity: Callable[[HanValue, Quantity], None] = vars(HanValue)["quantity"].__set__
 _POWERS_OF_TEN = {exponent: 10**exponent for exponent in range(129)}  # int8 scalers
 _identity = fast_constructor(MeterIdentity)
 _reading = fast_constructor(HanReading)

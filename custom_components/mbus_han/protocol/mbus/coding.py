@@ -12,12 +12,14 @@ import datetime as dt
 import math
 import struct
 from dataclasses import dataclass
+from typing import final
 
 from ..errors import DecodeError
 
 _FLOAT32 = struct.Struct("<f")
 
 
+@final  # records.py tells it apart by ``type(raw) is InvalidValue``
 @dataclass(frozen=True, slots=True)
 class InvalidValue:
     """A data field whose content is not a value: BCD error digits, an invalid date ..."""

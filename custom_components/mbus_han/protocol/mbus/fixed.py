@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from ..errors import DecodeError
 from .coding import InvalidValue, decode_bcd, decode_int
-from .model import Function, Header, Medium, Quantity, Record, RecordLayout, ScaledValue
+from .model import (
+    Function,
+    Header,
+    Medium,
+    Quantity,
+    RawValue,
+    Record,
+    RecordLayout,
+    ScaledValue,
+)
 from .records import scale_value
 
 FIXED_LENGTH = 16
@@ -84,6 +93,7 @@ def decode_fixed_structure(data: bytes, *, big_endian: bool) -> tuple[Header, tu
         spec = FIXED_UNITS.get(unit_code)
         error = None
         value: ScaledValue
+        raw_value: RawValue
         if spec is None:
             quantity, unit, exponent = Quantity.RESERVED, "", 0
             error = f"fixed-structure unit code 0x{unit_code:02X} is reserved or a time point"

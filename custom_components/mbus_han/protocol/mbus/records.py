@@ -11,6 +11,7 @@ telegram), 0x2F is an idle filler.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import overload
 
 from ..errors import DecodeError
 from .coding import (
@@ -183,13 +184,18 @@ def _apply_vife(vib: _Vib, code: int) -> None:
         vib.duration_multiplier = DURATION_UNITS[code & 0x03]
 
 
+@overload
+def scale_value(raw: int, multiplier: int, exponent: int) -> int | Decimal: ...
+@overload
+def scale_value(raw: float, multiplier: int, exponent: int) -> float: ...
 def scale_value(raw: int | float, multiplier: int, exponent: int) -> int | float | Decimal:
     """``raw x multiplier x 10^exponent``, exact for integers (Decimal below 1)."""
     if isinstance(raw, float):
         return raw * multiplier * 10.0**exponent
     value = raw * multiplier
     if exponent >= 0:
-        return value * 10**exponent
+        power: int = 10**exponent  # int ** int is typed Any: a negative exponent gives a float
+        return value * power
     return Decimal(value).scaleb(exponent)
 
 
@@ -332,12 +338,12 @@ class _RecordDecoder:
                 integer = int(digits)
                 return integer, integer * self.factor, None
         raw = _decode_value(self.coding, field, lvar, self.signed, self.as_date)
-        if raw.__class__ is InvalidValue:
-            return raw.shown, None, self.layout.error or raw.reason  # type: ignore[union-attr]
+        if type(raw) is InvalidValue:  # InvalidValue is final: mypy narrows both branches
+            return raw.shown, None, self.layout.error or raw.reason
         if self.layout.error:
             return raw, None, self.layout.error
         if not self.numeric or not isinstance(raw, int | float):
-            return raw, raw, None  # type: ignore[return-value]
+            return raw, raw, None
         if self.duration_multiplier is not None:
             return raw, scale_value(raw, self.duration_multiplier, 0), None
         if isinstance(raw, int):  # exact: factor and offset are int or Decimal
@@ -473,6 +479,9 @@ def parse_records(
         pos += length
         if big_endian and lvar is None:
             field = field[::-1]
+        raw: RawValue
+        value: ScaledValue
+        error: str | None
         if decoder.fast_integer:  # inlined convert() for the most common record
             raw = int.from_bytes(field, "little", signed=decoder.signed)
             value, error = raw * decoder.factor, None

@@ -94,11 +94,11 @@ def decode_user_data(ci: int, data: bytes, *, source_address: int | None = None)
     if ci == CI_APPLICATION_ERROR:
         return ApplicationError(code=data[0] if data else None, source_address=source_address)
     if ci in (CI_FIXED, CI_FIXED_MODE2):
-        header, records = decode_fixed_structure(data, big_endian=ci == CI_FIXED_MODE2)
+        fixed_header, fixed_records = decode_fixed_structure(data, big_endian=ci == CI_FIXED_MODE2)
         return Telegram(
             ci=ci,
-            header=header,
-            records=records,
+            header=fixed_header,
+            records=fixed_records,
             fixed_structure=True,
             source_address=source_address,
         )

@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ...simio import ByteWriter, PtyEndpoint, open_pty, serve_tcp
 from ..framer import MbusFramer
@@ -87,8 +88,8 @@ def superimpose(answers: Sequence[tuple[int, bytes]]) -> bytes:
         if line[index]:  # idle: wait for a start bit
             index += 1
             continue
-        data = line[index + 1 : index + 9]
-        byte = sum(bit << i for i, bit in enumerate(data))
+        data_bits = line[index + 1 : index + 9]
+        byte = sum(bit << i for i, bit in enumerate(data_bits))
         received.append(byte if line[index + 10] else 0x00)
         index += 11
     return bytes(received)
@@ -238,8 +239,8 @@ class SimulatedBus:
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
