@@ -1,7 +1,8 @@
 """Regenerate every design's outputs from its source: `python -m hardware.build`.
 
 Writes, per design directory: <name>.net (KiCad netlist), bom.csv, schematic.png/.svg and
-wiring.png. The tests fail when a committed .net or bom.csv differs from what this writes.
+wiring.png (and, for the M-Bus master, the drawn circuit.png). The tests fail when a
+committed .net or bom.csv differs from what this writes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hardware.eda import bom, erc, kicad, render
 from hardware.eda.model import Circuit
 from hardware.han_reader import design as han_reader
 from hardware.mbus_master import design as mbus_master
+from hardware.mbus_master import drawing
 from hardware.rs232_shifter import design as rs232_shifter
 
 ROOT = Path(__file__).resolve().parent
@@ -48,6 +50,9 @@ def build(name: str, pictures: bool = True) -> list[Path]:
             written.append(out / f"schematic{suffix}")
         render.render_wiring(circuit.title, wiring, out / "wiring.png")
         written.append(out / "wiring.png")
+        if name == "mbus_master":
+            drawing.draw(out / "circuit.png")
+            written.append(out / "circuit.png")
     return written
 
 
