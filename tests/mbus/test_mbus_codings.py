@@ -8,6 +8,7 @@ from the bytes as sent (least significant byte first).
 """
 
 import datetime as dt
+import struct
 from decimal import Decimal
 
 import pytest
@@ -448,3 +449,14 @@ def test_manufacturer_data_and_more_records_follow():
 def test_reserved_special_functions_are_decode_errors(dif):
     with pytest.raises(DecodeError, match="special function"):
         parse_records(bytes.fromhex(f"{dif} 03 05"))
+
+
+def test_real32_with_an_additive_correction():
+    """DIF 05 real32, VIF 93 volume 10^(3-6) m3, VIFE 78 additive correction 10^(0-3).
+
+    1.5 x 10^-3 m3 + 10^-3 m3 = 2.5 x 10^-3 m3 (a float, as the data field is). This once
+    raised TypeError (float + Decimal) instead of decoding.
+    """
+    (record,) = parse_records(b"\x05\x93\x78" + struct.pack("<f", 1.5))
+    assert record.quantity is Quantity.VOLUME
+    assert record.value == pytest.approx(0.0025)
