@@ -457,6 +457,6 @@ def test_real32_with_an_additive_correction():
     1.5 x 10^-3 m3 + 10^-3 m3 = 2.5 x 10^-3 m3 (a float, as the data field is). This once
     raised TypeError (float + Decimal) instead of decoding.
     """
-    (record,) = parse_records(b"\x05\x93\x78" + struct.pack("<f", 1.5))
+    (record,), _, _ = parse_records(b"\x05\x93\x78" + struct.pack("<f", 1.5))
     assert record.quantity is Quantity.VOLUME
     assert record.value == pytest.approx(0.0025)
