@@ -63,7 +63,9 @@ NPN_TO220 = PartDef(
     _pins(("1", "B", P.INPUT), ("2", "C", P.PASSIVE), ("3", "E", P.PASSIVE)),
 )
 
-# TI TSS721A meter-bus transceiver, SOIC-16 (D), datasheet SLAS222 pin table.
+# TI TSS721A meter-bus transceiver, SOIC-16 (D), datasheet SLAS222 pin table. Named from the
+# slave MCU's side: TX/TXI *output* what the master sends (to the MCU's RXD), RX/RXI are
+# *inputs* that switch the modulation current (from the MCU's TXD).
 TSS721A = PartDef(
     "Interface",
     "TSS721A",
@@ -75,13 +77,13 @@ TSS721A = PartDef(
         ("4", "RIDD", P.PASSIVE),
         ("5", "PF", P.OUTPUT),
         ("6", "SC", P.PASSIVE),
-        ("7", "TXI", P.INPUT),
-        ("8", "TX", P.INPUT),
+        ("7", "TXI", P.OUTPUT),
+        ("8", "TX", P.OUTPUT),
         ("9", "BAT", P.INPUT),
         ("10", "VS", P.OUTPUT),
         ("11", "VDD", P.POWER_OUT),
-        ("12", "RX", P.OUTPUT),
-        ("13", "RXI", P.OUTPUT),
+        ("12", "RX", P.INPUT),
+        ("13", "RXI", P.INPUT),
         ("14", "RIS", P.PASSIVE),
         ("15", "GND", P.POWER_IN),
         ("16", "BUSL1", P.PASSIVE),

@@ -1,9 +1,10 @@
 """HAN-port reader: the meter is the M-Bus master and pushes; we are a listen-only slave.
 
 The TSS721A takes its power from the HAN port (no supply on the bus side), recovers the
-meter's voltage-modulated data on RX, and drives an optocoupler's LED from its own 3.3 V
-only during space bits. The optocoupler is the galvanic isolation: nothing on the bus side
-shares a net with the Raspberry Pi side (a test checks this on the netlist).
+meter's voltage-modulated data on its TX output (named from the slave MCU's side: TX goes to
+the MCU's RXD), and drives an optocoupler's LED from its own 3.3 V only during space bits.
+The optocoupler is the galvanic isolation: nothing on the bus side shares a net with the
+Raspberry Pi side (a test checks this on the netlist).
 """
 
 from __future__ import annotations
@@ -107,11 +108,11 @@ def build() -> Circuit:
     c.connect("RIDD_BUS", u1["RIDD"], r3["1"])
     c.connect("SC_BUS", u1["SC"], c2["1"])
     c.connect("RIS_BUS", u1["RIS"], r5["1"])
-    c.connect("VDD_BUS", u1["VDD"], c3["1"], c4["1"], r4["1"], u1["TX"], tp2["1"], power=True)
+    c.connect("VDD_BUS", u1["VDD"], c3["1"], c4["1"], r4["1"], u1["RX"], tp2["1"], power=True)
     c.connect(
         "GND_BUS",
         u1["GND"],
-        u1["TXI"],
+        u1["RXI"],
         u1["BAT"],
         c1["-"],
         c2["2"],
@@ -122,9 +123,10 @@ def build() -> Circuit:
         power=True,
     )
     c.supply("GND_BUS")  # the TSS721A's rectifier return: the bus powers this side
-    c.no_connect(u1["PF"], u1["VS"], u1["RXI"])
+    c.no_connect(u1["PF"], u1["VS"], u1["TXI"])
     c.connect("LED_BUS", r4["2"], u2["A"])
-    c.connect("RX_BUS", u1["RX"], u2["K"])  # RX low (space) sinks the LED current
+    # RX high and RXI low: the modulation current source stays off (listen-only).
+    c.connect("TX_BUS", u1["TX"], u2["K"])  # TX low (space) sinks the LED current
     # Raspberry Pi side: only the phototransistor and its pull-up.
     c.connect("+3V3_PI", j2["1"], r6["1"], power=True)
     c.connect("RXD", u2["C"], r6["2"], j2["2"])

@@ -21,6 +21,8 @@ from hardware.mbus_master.design import build
 
 BAUD = 2400
 BIT = 1 / BAUD
+# TSS721A data sheet (the usual slave transceiver): mark 20.8-42 V at the slave, a space
+# V_mark - 10 V. We ask for 24 V so a few volts of cable drop remain in hand.
 MARK_MIN = 24.0  # V at the slaves: mark level while idle or answering
 SPACE_DROP_MIN = 10.0  # V: a master's space must fall at least this far below mark
 # V: how far the bus may sag below its mark level while a slave answers. The resistive part

@@ -34,9 +34,18 @@ RS232 = build_rs232()
         (("R1.2", "U1.16"), "BUSL1 is TSS721A pin 16"),
         (("R2.2", "U1.1"), "BUSL2 is TSS721A pin 1"),
         (("U1.3", "C1.1"), "STC (pin 3) holds the energy reserve capacitor's + end"),
-        (("U1.11", "R4.1", "U1.8"), "VDD (pin 11) feeds the LED; TX (pin 8) high = never transmit"),
-        (("U1.15", "U1.7", "U1.9", "C1.2"), "GND (15), TXI (7) and BAT (9) on the bus-side ground"),
-        (("U1.12", "U2.2"), "RX (pin 12) low at a space: it sinks the optocoupler LED's cathode"),
+        (
+            ("U1.11", "R4.1", "U1.12"),
+            "VDD (pin 11) feeds the LED; RX input (12) high: no modulation",
+        ),
+        (
+            ("U1.15", "U1.13", "U1.9", "C1.2"),
+            "GND (15), RXI input (13), BAT (9) on bus-side ground",
+        ),
+        (
+            ("U1.8", "U2.2"),
+            "TX output (pin 8) low at a space: it sinks the optocoupler LED's cathode",
+        ),
         (("R4.2", "U2.1"), "LED anode through R4 to VDD"),
         (("U2.4", "R6.2", "J2.2"), "phototransistor collector is RXD, pulled up on the Pi side"),
         (("U2.3", "J2.3"), "phototransistor emitter to the Pi's GND"),
@@ -50,7 +59,7 @@ def test_han_reader_pins(pins, why):
 def test_han_reader_unused_rj45_pins_and_outputs_are_marked_no_connect():
     for pin in ["3", "4", "5", "6", "7", "8"]:
         assert ("J1", pin) in HAN.no_connects
-    for pin in ["5", "10", "13"]:  # PF, VS, RXI
+    for pin in ["5", "7", "10"]:  # PF, TXI, VS: outputs
         assert ("U1", pin) in HAN.no_connects
 
 
