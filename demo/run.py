@@ -32,7 +32,13 @@ import aiohttp
 
 from . import home_assistant
 from .client import Credentials, HaApiError, HaClient, wait_for_ok
-from .dashboard import install_dashboard, install_energy_prefs, load_dashboard, referenced_entities
+from .dashboard import (
+    install_dashboard,
+    install_energy_prefs,
+    load_dashboard,
+    referenced_entities,
+    with_history_window,
+)
 from .flows import FlowError, FlowPlan, run_config_flow, run_options_flow
 from .processes import ManagedProcess, ProcessError
 from .simulators import Simulator, start_han, start_mbus
@@ -50,6 +56,8 @@ HAN_FLOW_TIMEOUT = 90.0
 # The M-Bus demo meter is read this often (the integration's minimum; real battery meters
 # should stay at the default 15 minutes), so the charts move while someone watches.
 DEMO_SCAN_INTERVAL = 10
+# The demo dashboard's charts show the last 6 minutes (about 36 polls of the heat meter).
+DEMO_HISTORY_HOURS = 0.1
 # Entries that onboarding adds on its own (weather, text-to-speech, radio, shopping list);
 # they need the internet and have nothing to do with meters, so the demo removes them.
 ONBOARDING_DOMAINS = ("met", "google_translate", "radio_browser", "shopping_list")
@@ -179,6 +187,9 @@ async def _setup_mbus(client: HaClient, state: DemoState) -> None:
     entry_id = result["result"]["entry_id"]
     state.entries["mbus"] = entry_id
     await run_options_flow(client, entry_id, {"scan_interval": DEMO_SCAN_INTERVAL})
+    # The options flow only changes the interval after the poll already scheduled (15 min
+    # away); a reload starts polling at the new interval at once.
+    await client.rest("post", f"/api/config/config_entries/entry/{entry_id}/reload")
     registry = await _wait_for_entities(client, entry_id, len(HEAT_RECORDS), 60)
     by_unique = {item["unique_id"]: item["entity_id"] for item in registry}
     for key in HEAT_RECORDS:
@@ -236,7 +247,9 @@ async def _setup(
     state.missing_dashboard_entities = sorted(set(referenced_entities(dashboard)) - known)
     if state.missing_dashboard_entities:
         say(f"Dashboard entities not present: {', '.join(state.missing_dashboard_entities)}")
-    state.dashboard = await install_dashboard(client, dashboard)
+    state.dashboard = await install_dashboard(
+        client, with_history_window(dashboard, DEMO_HISTORY_HOURS)
+    )
     await install_energy_prefs(
         client,
         heat_energy=state.entities.get("heat_energy"),

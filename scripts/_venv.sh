@@ -4,7 +4,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO_ROOT/.venv"
 # Every pip requirements file; the venv is reinstalled when any of them changes.
-REQUIREMENT_FILES=("$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements_test.txt")
+REQUIREMENT_FILES=("$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements_test.txt" "$REPO_ROOT/requirements_browser.txt")
 [ -f "$REPO_ROOT/hardware/requirements.txt" ] && REQUIREMENT_FILES+=("$REPO_ROOT/hardware/requirements.txt")
 # Debian packages (one per line, # comments) the tests need, e.g. ngspice for hardware/.
 APT_FILE="$REPO_ROOT/.ci/apt-packages.txt"
