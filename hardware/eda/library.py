@@ -120,7 +120,8 @@ MCP6562 = PartDef(
     ),
 )
 
-# TI LM2577-ADJ boost regulator, TO-220-5 (KC): 1 COMP, 2 FB, 3 GND, 4 SWITCH, 5 VIN.
+# TI LM2577-ADJ boost regulator, TO-220-5 straight leads (KC): 1 COMP, 2 FB, 3 GND, 4 SWITCH,
+# 5 VIN (pin order as in the data sheet connection diagram; not re-checked against SNOS658).
 LM2577_ADJ = PartDef(
     "Regulator_Switching",
     "LM2577T-ADJ",

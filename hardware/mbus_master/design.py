@@ -36,7 +36,7 @@ def _power(c: Circuit) -> None:
             "J3",
             lib.BARREL_JACK,
             "12V DC in",
-            "Connector_BarrelJack:BarrelJack_CUI_PJ-002A_Horizontal",
+            "Connector_BarrelJack:BarrelJack_Horizontal",
             "CUI Devices",
             "PJ-002A",
             off_board=True,
@@ -50,7 +50,7 @@ def _power(c: Circuit) -> None:
             "U1",
             lib.LM2577_ADJ,
             "LM2577T-ADJ",
-            "Package_TO_SOT_THT:TO-220-5_P3.4x3.7mm_StaggerOdd_Lead3.8mm_Vertical",
+            "Package_TO_SOT_THT:TO-220-5_Vertical",
             "Texas Instruments",
             "LM2577T-ADJ/NOPB",
         )
