@@ -7,6 +7,7 @@ so it can never disagree with the netlist; open the .net in KiCad for a drawn la
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib as mpl
@@ -125,22 +126,37 @@ def _draw_part(
 
 
 def render_wiring(title: str, wiring: list[tuple[str, str, str, str]], path: Path) -> None:
-    """Write the off-board wiring (board connector pin -> where it goes) to `path`."""
+    """Write the off-board wiring (board connector pin -> where it goes) to `path`.
+
+    Wires to "Pi pin N" also end on a drawing of the Pi's 40-pin header (pin 1 marked, the
+    board edge side noted), because counting header pins is where wiring mistakes happen.
+    """
     n = len(wiring)
-    fig, ax = plt.subplots(figsize=(10, 0.7 * n + 1.2))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(-n - 0.6, 0.9)
+    pi_pins = {
+        i: int(m[1]) for i, w in enumerate(wiring) if (m := re.search(r"Pi pin (\d+)", w[1]))
+    }
+    height = max(n + 1.0, 8.0 if pi_pins else 0.0)
+    fig, ax = plt.subplots(figsize=(14, 0.62 * height + 1.0))
+    ax.set_xlim(0, 14)
+    ax.set_ylim(-height - 0.2, 0.9)
     ax.axis("off")
     ax.text(0, 0.5, f"Wiring: {title}", fontsize=11, weight="bold")
     ax.add_patch(Rectangle((0.1, -n - 0.3), 2.4, n + 0.4, fill=False, lw=1.5))
-    ax.text(1.3, -n - 0.5, "this board", ha="center", fontsize=8)
+    ax.text(1.3, -n - 0.6, "this board", ha="center", fontsize=8)
+    if pi_pins:
+        _pi_header(ax, {pin: wiring[i][3] for i, pin in pi_pins.items()})
     for i, (board, far, signal, colour) in enumerate(wiring):
         y = -i - 0.4
         ax.text(0.2, y, board, va="center", fontsize=8)
-        ax.plot([2.5, 5.6], [y, y], color=colour, lw=2.5)
-        ax.text(4.05, y + 0.12, signal, ha="center", fontsize=7.5, color=colour)
-        ax.plot([2.5, 5.6], [y, y], "o", color=colour, ms=4)
-        ax.text(5.7, y, far, va="center", fontsize=8)
+        end = (5.6, y)
+        if i in pi_pins:
+            end = _header_xy(pi_pins[i])
+        ax.plot([2.5, end[0]], [y, end[1]], color=colour, lw=2.2)
+        ax.plot([2.5], [y], "o", color=colour, ms=4)
+        ax.text(3.3, y + 0.12, signal, ha="center", fontsize=7.5, color=colour)
+        if i not in pi_pins:
+            ax.plot([end[0]], [end[1]], "o", color=colour, ms=4)
+            ax.text(5.7, y, far, va="center", fontsize=8)
     fig.savefig(
         path,
         dpi=100,
@@ -148,3 +164,47 @@ def render_wiring(title: str, wiring: list[tuple[str, str, str, str]], path: Pat
         metadata={"Date": None} if path.suffix == ".svg" else None,
     )
     plt.close(fig)
+
+
+HEADER_X, HEADER_TOP, HEADER_PITCH = 11.4, -0.6, 0.36
+
+
+def _header_xy(pin: int) -> tuple[float, float]:
+    """Where pin `pin` of the Pi's 2 x 20 header is drawn (odd pins left, even right)."""
+    row, col = (pin - 1) // 2, (pin - 1) % 2
+    return (HEADER_X + col * 0.5, HEADER_TOP - row * HEADER_PITCH)
+
+
+def _pi_header(ax: plt.Axes, used: dict[int, str]) -> None:
+    """Draw the 40-pin header as seen from above, pin 1 (3V3) top left, names of used pins."""
+    names = {1: "3V3", 2: "5V", 4: "5V", 6: "GND", 8: "GPIO14 TXD", 10: "GPIO15 RXD"}
+    ax.add_patch(
+        Rectangle(
+            (HEADER_X - 0.3, HEADER_TOP - 19 * HEADER_PITCH - 0.3),
+            1.1,
+            19 * HEADER_PITCH + 0.6,
+            fill=False,
+            lw=1.2,
+        )
+    )
+    ax.text(
+        HEADER_X + 0.25,
+        HEADER_TOP + 0.35,
+        "Raspberry Pi 40-pin header (top view)",
+        ha="center",
+        fontsize=8,
+    )
+    for pin in range(1, 41):
+        x, y = _header_xy(pin)
+        colour = used.get(pin, "0.75")
+        ax.plot([x], [y], "s" if pin == 1 else "o", color=colour, ms=6 if pin in used else 4)
+        if pin in used:
+            ax.text(HEADER_X + 0.75, y, f"pin {pin}: {names.get(pin, '')}", va="center", fontsize=7)
+    ax.text(
+        HEADER_X + 0.75,
+        HEADER_TOP - 17 * HEADER_PITCH,
+        "even pins: outer board edge\npins 39-40: USB/Ethernet end",
+        fontsize=6.5,
+        color="0.4",
+        va="center",
+    )
