@@ -45,7 +45,7 @@ async def test_answer_at_the_end_of_the_window_is_accepted(connect):
         [_meter(330, history=True)],
         timing=SimulatorTiming(9600, time_scale=1.0),
         baud=9600,
-        margin=0.01,
+        margin=0.05,
         retries=0,
     )
     reading = await master.read(0)
@@ -57,9 +57,9 @@ async def test_answer_after_the_window_is_no_answer(connect):
     meter = _meter(330)
     _, master = await connect(
         [meter],
-        timing=SimulatorTiming(9600, time_scale=1.0, late_delay=0.05),
+        timing=SimulatorTiming(9600, time_scale=1.0, late_delay=0.25),
         baud=9600,
-        margin=0.01,
+        margin=0.05,
         retries=0,
     )
     meter.inject(Fault.LATE_ANSWER)
