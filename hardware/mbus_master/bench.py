@@ -12,8 +12,10 @@ bit is sampled in its middle, as a UART does.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 from dataclasses import dataclass
+from pathlib import Path
 
 from hardware.eda import spice
 from hardware.mbus_master import budget
@@ -101,9 +103,11 @@ def simulate(
     master_byte: bytes = b"\x10",
     prelude: float = 0.0,
     baud: int = BAUD,
+    deck_path: Path | None = None,
 ) -> Result:
     """Run one exchange with `n_loads` unit loads on the bus.
 
+    `deck_path` keeps a copy of the SPICE deck, to run by hand with `ngspice -b`.
     `prelude` seconds of answer are played before `answer` as their average current (10/11
     of the step: a telegram of 0x00 bytes, the worst case for the baseline). The baseline's
     time constant is 10^4 bit times, so it sees only that average; simulating a 255-byte
@@ -153,6 +157,8 @@ def simulate(
             ".end",
         ]
     )
+    if deck_path is not None:
+        deck_path.write_text(deck)
     rows = [
         tuple(map(float, line.split())) for line in spice.run(deck).splitlines() if line.strip()
     ]
@@ -181,3 +187,27 @@ def simulate(
         mark_v=mark_v,
         space_v=space_v,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m hardware.mbus_master.bench 27 --step 0.011`: one run, result printed."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("n_loads", type=int, help="unit loads on the bus")
+    parser.add_argument("--step", type=float, default=budget.STEP_MAX, help="space step in A")
+    parser.add_argument("--baud", type=int, default=BAUD)
+    parser.add_argument("--fixed-threshold", action="store_true", help="the naive receiver")
+    parser.add_argument("--deck", type=Path, help="also write the SPICE deck here")
+    args = parser.parse_args(argv)
+    result = simulate(
+        args.n_loads,
+        step=args.step,
+        baud=args.baud,
+        fixed_threshold=args.fixed_threshold,
+        deck_path=args.deck,
+    )
+    print(result, "works" if result.ok else "FAILS")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
