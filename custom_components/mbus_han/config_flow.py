@@ -6,6 +6,7 @@ import asyncio
 import logging
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,12 @@ from .const import (
     CONF_PORT,
     CONF_SCAN_INTERVAL,
     CONF_SETUP_METHOD,
+    CONF_TRANSPORT,
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     HAN_BAUDRATE,
+    HAN_DEFAULT_PARITY,
     HAN_KEY_LENGTH,
     HAN_METER_PARITY,
     KIND_HAN,
@@ -69,7 +72,7 @@ from .protocol.errors import (
     ProtocolError,
     TransportError,
 )
-from .protocol.han import HanStreamDecoder, SecurityKeys
+from .protocol.han import HanStreamDecoder, SecurityKeys, Transport
 from .protocol.han.listen import wait_for_push
 from .protocol.mbus.master import MbusMaster, parse_address
 from .protocol.mbus.requests import RequestError
@@ -181,12 +184,15 @@ def _is_key(text: str) -> bool:
     return len(text) == HAN_KEY_LENGTH and all(c in string.hexdigits for c in text)
 
 
-def _han_entry_data(port: str, user_input: dict[str, Any], parity: str) -> dict[str, Any]:
+def _han_entry_data(
+    port: str, user_input: Mapping[str, Any], found: _HanTestResult
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         CONF_KIND: KIND_HAN,
         CONF_PORT: port,
         CONF_METER: user_input[CONF_METER],
-        CONF_PARITY: parity,
+        CONF_PARITY: found.parity,
+        CONF_TRANSPORT: found.transport.value,
     }
     for field in (CONF_KEY, CONF_AUTH_KEY):
         if text := "".join((user_input.get(field) or "").split()):
@@ -194,30 +200,38 @@ def _han_entry_data(port: str, user_input: dict[str, Any], parity: str) -> dict[
     return data
 
 
-async def _han_test(port: str, meter: str, keys: SecurityKeys) -> tuple[str, str | None, str]:
-    """Wait for one valid push: (the parity that worked, form error key or None, detail).
+@dataclass(frozen=True, slots=True)
+class _HanTestResult:
+    """What listening to a HAN port found: the settings that worked, or the form error."""
+
+    parity: str = HAN_DEFAULT_PARITY
+    transport: Transport = Transport.HDLC
+    error: str | None = None
+    detail: str = ""
+
+
+async def _han_test(port: str, meter: str, keys: SecurityKeys) -> _HanTestResult:
+    """Wait for one valid push and learn the line's parity and the meter's framing.
 
     With the make unknown, both parities the meters use are tried in turn: the wrong one
-    garbles every frame, so no push checks out.
+    garbles every frame, so no push checks out. HDLC and M-Bus framing are tried at once on
+    the same bytes (Austrian meters wrap DLMS in M-Bus long frames).
     """
     parities = [HAN_METER_PARITY[meter]] if meter in HAN_METER_PARITY else ["E", "N"]
-    error, detail = "no_data", ""
     for parity in parities:
+        decoders = [HanStreamDecoder(transport, keys) for transport in Transport]
         try:
             async with await open_port(port, SerialSettings(HAN_BAUDRATE, parity=parity)) as line:
-                await wait_for_push(
-                    line.read,
-                    HanStreamDecoder(keys=keys),
-                    timeout=HAN_TEST_TIMEOUT / len(parities),
-                    fatal=KEY_ERRORS,
+                decoder, _ = await wait_for_push(
+                    line.read, decoders, timeout=HAN_TEST_TIMEOUT / len(parities), fatal=KEY_ERRORS
                 )
         except TimeoutError:
             continue
         except ProtocolError as err:
             _LOGGER.debug("Listening on %s failed: %s", port, err)
-            return parity, _error_key(err), str(err)
-        return parity, None, ""
-    return parities[0], error, detail
+            return _HanTestResult(parity, error=_error_key(err), detail=str(err))
+        return _HanTestResult(parity, decoder.transport)
+    return _HanTestResult(parities[0], error="no_data")
 
 
 class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -267,14 +281,13 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_configured()
             keys, errors = _han_keys(user_input)
             if not errors:
-                parity, error, detail = await _han_test(port, user_input[CONF_METER], keys)
-                if error is None:
+                found = await _han_test(port, user_input[CONF_METER], keys)
+                if found.error is None:
                     return self.async_create_entry(
-                        title=f"HAN {port}",
-                        data=_han_entry_data(port, user_input, parity),
+                        title=f"HAN {port}", data=_han_entry_data(port, user_input, found)
                     )
-                errors["base"] = error
-                placeholders["error"] = detail
+                errors["base"] = found.error
+                placeholders["error"] = found.detail
         return self.async_show_form(
             step_id="han",
             data_schema=self.add_suggested_values_to_schema(
@@ -549,14 +562,14 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self._release_port(entry)
                 answer = {**entry.data, **user_input}
                 port, meter = entry.data[CONF_PORT], entry.data[CONF_METER]
-                parity, error, detail = await _han_test(port, meter, keys)
-                if error is None:
+                found = await _han_test(port, meter, keys)
+                if found.error is None:
                     self._released = None  # the update reloads it
                     return self.async_update_reload_and_abort(
-                        entry, data=_han_entry_data(port, answer, parity)
+                        entry, data=_han_entry_data(port, answer, found)
                     )
-                errors["base"] = error
-                placeholders["error"] = detail
+                errors["base"] = found.error
+                placeholders["error"] = found.detail
         schema = vol.Schema(
             {vol.Optional(CONF_KEY): TextSelector(), vol.Optional(CONF_AUTH_KEY): TextSelector()}
         )
@@ -582,17 +595,17 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             keys, errors = _han_keys(user_input)
             if not errors:
                 await self._release_port(entry)
-                parity, error, detail = await _han_test(port, user_input[CONF_METER], keys)
-                if error is None:
+                found = await _han_test(port, user_input[CONF_METER], keys)
+                if found.error is None:
                     self._released = None  # the update reloads it
                     return self.async_update_reload_and_abort(
                         entry,
                         unique_id=port,
                         title=f"HAN {port}",
-                        data=_han_entry_data(port, user_input, parity),
+                        data=_han_entry_data(port, user_input, found),
                     )
-                errors["base"] = error
-                placeholders["error"] = detail
+                errors["base"] = found.error
+                placeholders["error"] = found.detail
         return self.async_show_form(
             step_id="reconfigure_han",
             data_schema=self.add_suggested_values_to_schema(

@@ -20,6 +20,7 @@ CONF_KEY: Final = "key"  # HAN: encryption key (GUEK), 32 hex characters
 CONF_AUTH_KEY: Final = "auth_key"  # HAN: authentication key (GAK), 32 hex characters
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_METER: Final = "meter"  # HAN: the meter's make, which fixes its serial settings
+CONF_TRANSPORT: Final = "transport"  # HAN: "hdlc" or "mbus" framing, found by the flow
 
 # HAN ports run at 2400 baud; Aidon and Kaifa send 8E1, Kamstrup 8N1.
 HAN_BAUDRATE: Final = 2400

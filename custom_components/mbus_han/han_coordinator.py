@@ -23,6 +23,7 @@ from .const import (
     CONF_KEY,
     CONF_PARITY,
     CONF_PORT,
+    CONF_TRANSPORT,
     DOMAIN,
     HAN_BAUDRATE,
     HAN_DEFAULT_PARITY,
@@ -36,7 +37,14 @@ from .protocol.errors import (
     PortPermissionError,
     TransportError,
 )
-from .protocol.han import HanReading, HanStreamDecoder, HanValue, MeterIdentity, SecurityKeys
+from .protocol.han import (
+    HanReading,
+    HanStreamDecoder,
+    HanValue,
+    MeterIdentity,
+    SecurityKeys,
+    Transport,
+)
 from .protocol.han.clock import MeterClock
 from .protocol.han.listen import listen
 from .protocol.transport import SerialPort, SerialSettings, open_port
@@ -128,7 +136,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self.port_device_id = ""  # the device registry id of the port, set at setup
         self.stats = HanStats()
         self.raw_bytes: deque[int] = deque(maxlen=RAW_BYTES_KEPT)
-        self.decoder = HanStreamDecoder(keys=self.keys)
+        self.decoder = HanStreamDecoder(
+            Transport(entry.data.get(CONF_TRANSPORT, Transport.HDLC)), self.keys
+        )
         self.data = HanData()
         self._port: SerialPort | None = None
         self._task: asyncio.Task[None] | None = None

@@ -11,7 +11,7 @@ from ha_helpers import HAN_START, HEAT_METER_TIME, KAMSTRUP_601, SLB_ID, TEST_BA
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.mbus_han.protocol.han import SecurityKeys
+from custom_components.mbus_han.protocol.han import SecurityKeys, Transport
 from custom_components.mbus_han.protocol.han.simulator import HanSimulator, Maker, Push, Wiring
 from custom_components.mbus_han.protocol.mbus.encode import Identity
 from custom_components.mbus_han.protocol.mbus.simulator import (
@@ -140,8 +140,9 @@ async def han_factory() -> AsyncIterator[Callable[..., object]]:
         maker: Maker = Maker.KAIFA,
         wiring: Wiring = Wiring.THREE_PHASE,
         keys: SecurityKeys | None = None,
+        transport: Transport = Transport.HDLC,
     ) -> HanLine:
-        sim = HanSimulator(maker, wiring, keys=keys, start=HAN_START, seed=3)
+        sim = HanSimulator(maker, wiring, keys=keys, transport=transport, start=HAN_START, seed=3)
         line = HanLine(await open_pty(), sim)
         lines.append(line)
         return line

@@ -16,6 +16,7 @@ from custom_components.mbus_han.const import (
     CONF_METERS,
     CONF_PARITY,
     CONF_PORT,
+    CONF_TRANSPORT,
     KIND_HAN,
     KIND_MBUS,
 )
@@ -39,9 +40,18 @@ def mbus_entry_data(port: str, meters: list[str]) -> dict[str, object]:
     }
 
 
-def han_entry_data(port: str, meter: str = "kaifa", **keys: str) -> dict[str, object]:
+def han_entry_data(
+    port: str, meter: str = "kaifa", transport: str = "hdlc", **keys: str
+) -> dict[str, object]:
     """Config entry data of a HAN port."""
-    return {CONF_KIND: KIND_HAN, CONF_PORT: port, CONF_METER: meter, CONF_PARITY: "E", **keys}
+    return {
+        CONF_KIND: KIND_HAN,
+        CONF_PORT: port,
+        CONF_METER: meter,
+        CONF_PARITY: "E",
+        CONF_TRANSPORT: transport,
+        **keys,
+    }
 
 
 async def wait_until(hass: HomeAssistant, condition: Callable[[], bool], limit: float = 10) -> None:

@@ -14,7 +14,7 @@ from test_ha_config_flow import _menu
 
 from custom_components.mbus_han import config_flow
 from custom_components.mbus_han.const import DOMAIN
-from custom_components.mbus_han.protocol.han import SecurityKeys
+from custom_components.mbus_han.protocol.han import SecurityKeys, Transport
 from custom_components.mbus_han.protocol.han.simulator import Maker
 
 KEY = "000102030405060708090A0B0C0D0E0F"
@@ -215,3 +215,16 @@ async def test_an_abandoned_reconfigure_sets_the_entry_up_again(hass, han_factor
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data == han_entry_data(line.path)
+
+
+async def test_an_austrian_meter_in_m_bus_frames_is_recognised(hass, han_factory):
+    """Kaifa MA309 wraps its encrypted pushes in M-Bus long frames: the flow finds that."""
+    line = await han_factory(Maker.KAIFA, keys=SecurityKeys.from_hex(KEY), transport=Transport.MBUS)
+    line.stream(time_scale=0.01)
+    result = await _submit(hass, line.path, "kaifa", key=KEY)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["transport"] == "mbus"
+    await hass.async_block_till_done()
+    entry = result["result"]
+    await wait_until(hass, lambda: entry.runtime_data.coordinator.stats.readings > 0)
+    assert entry.runtime_data.coordinator.decoder.stats.bad_frames == 0

@@ -10,7 +10,7 @@ a valid push the meter is reported silent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import DecodeError
@@ -99,21 +99,24 @@ async def listen(
 
 async def wait_for_push(
     read: Callable[[], Awaitable[bytes]],
-    decoder: HanStreamDecoder,
+    decoders: Sequence[HanStreamDecoder],
     *,
     timeout: float,
     fatal: tuple[type[DecodeError], ...] = (),
-) -> HanReading:
-    """The first valid push within ``timeout`` seconds (a set-up check of a port and key).
+) -> tuple[HanStreamDecoder, HanReading]:
+    """The first valid push within ``timeout`` seconds, and the decoder that found it.
 
-    A decode error of a ``fatal`` type is raised at once (a wrong key will not get better
-    with the next push); other errors (line noise) are skipped. Raises ``TimeoutError``
-    when nothing valid arrived.
+    Every chunk goes to each decoder (e.g. one per framing a meter may use), so a set-up
+    check learns the framing from the first push that checks out. A decode error of a
+    ``fatal`` type is raised at once (a wrong key will not get better with the next push);
+    other errors (line noise) are skipped. Raises ``TimeoutError`` when nothing valid came.
     """
     async with asyncio.timeout(timeout):
         while True:
-            for result in decoder.feed(await read()):
-                if isinstance(result, fatal):
-                    raise result
-                if isinstance(result, HanReading):
-                    return result
+            chunk = await read()
+            for decoder in decoders:
+                for result in decoder.feed(chunk):
+                    if isinstance(result, fatal):
+                        raise result
+                    if isinstance(result, HanReading):
+                        return decoder, result
