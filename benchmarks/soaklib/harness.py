@@ -1,0 +1,228 @@
+"""A real Home Assistant process on a throw-away configuration directory.
+
+The directory holds ``configuration.yaml`` (recorder on SQLite, logger levels, the probe),
+``custom_components/`` with symlinks to this checkout's ``mbus_han`` and the probe, and the
+config entries written straight into ``.storage/core.config_entries`` as Home Assistant
+itself stores them, so no config flow has to be driven over HTTP. Stopping sends SIGTERM (the
+graceful stop a restart from the UI does); a restart is stop then start on the same directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+STOP_TIMEOUT = 60.0  # s: Home Assistant's own stop stages take at most ~ this long
+
+CONFIGURATION = """\
+homeassistant:
+  name: soak
+  latitude: 59.9
+  longitude: 10.7
+  elevation: 0
+  unit_system: metric
+  time_zone: UTC
+  country: "NO"
+recorder:
+  db_url: "sqlite:///{db}"
+  commit_interval: 1
+  purge_keep_days: 30
+logger:
+  default: warning
+  logs:
+    custom_components.mbus_han: info
+    homeassistant.helpers.update_coordinator: info
+soak_probe:
+"""
+
+
+@dataclass(slots=True)
+class Entry:
+    """One config entry of ``mbus_han`` as stored by Home Assistant."""
+
+    data: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
+    entry_id: str = field(default_factory=lambda: uuid.uuid4().hex[:26].upper())  # noqa: PLW0108
+
+    def as_storage(self) -> dict[str, Any]:
+        """The dictionary ``ConfigEntry.as_dict`` writes (Home Assistant 2025.4)."""
+        now = dt.datetime.now(dt.UTC).isoformat()
+        return {
+            "created_at": now,
+            "data": self.data,
+            "discovery_keys": {},
+            "disabled_by": None,
+            "domain": "mbus_han",
+            "entry_id": self.entry_id,
+            "minor_version": 1,
+            "modified_at": now,
+            "options": self.options,
+            "pref_disable_new_entities": False,
+            "pref_disable_polling": False,
+            "source": "user",
+            "subentries": [],
+            "title": self.title or str(self.data.get("port")),
+            "unique_id": str(self.data.get("port")),
+            "version": 1,
+        }
+
+
+class HomeAssistantProcess:
+    """Home Assistant running ``mbus_han`` with its recorder, started and stopped at will."""
+
+    def __init__(self, config_dir: Path, entries: list[Entry]) -> None:
+        self.config_dir = config_dir
+        self.db_path = config_dir / "home-assistant_v2.db"
+        self.log_path = config_dir / "home-assistant.log"
+        self.probe_path = config_dir / "soak_probe.jsonl"
+        self.entries = entries
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts: list[float] = []  # wall-clock times of each start
+        self.stops: list[float] = []  # wall-clock times each stop completed
+        self._prepare()
+
+    def _prepare(self) -> None:
+        (self.config_dir / ".storage").mkdir(parents=True, exist_ok=True)
+        components = self.config_dir / "custom_components"
+        components.mkdir(exist_ok=True)
+        for name, target in (
+            ("mbus_han", REPO / "custom_components" / "mbus_han"),
+            ("soak_probe", HERE / "probe"),
+        ):
+            link = components / name
+            if not link.exists():
+                link.symlink_to(target)
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION.format(db=self.db_path), encoding="utf-8"
+        )
+        storage = {
+            "version": 1,
+            "minor_version": 5,
+            "key": "core.config_entries",
+            "data": {"entries": [entry.as_storage() for entry in self.entries]},
+        }
+        (self.config_dir / ".storage" / "core.config_entries").write_text(
+            json.dumps(storage, indent=1), encoding="utf-8"
+        )
+
+    def log_files(self) -> list[Path]:
+        """The log of every run so far, oldest first."""
+        runs = sorted(
+            self.config_dir.glob("home-assistant.run*.log"),
+            key=lambda path: int(path.stem.removeprefix("home-assistant.run")),
+        )
+        return [*runs, self.log_path]
+
+    @property
+    def pid(self) -> int | None:
+        """The running process's id, or None while stopped."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        return self.process.pid
+
+    async def start(self) -> None:
+        """Start Home Assistant; returns once the process runs (not once it has started)."""
+        if self.log_path.exists():
+            # Home Assistant rolls the previous log over into .log.1 and so keeps only one:
+            # keep every run's log for the checks.
+            self.log_path.rename(self.config_dir / f"home-assistant.run{len(self.starts)}.log")
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(HERE / "ha_main.py"),
+            "-c",
+            str(self.config_dir),
+            "--skip-pip",
+            "--log-no-color",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=open(self.config_dir / "stderr.log", "ab"),  # noqa: SIM115
+            env=env,
+            start_new_session=True,
+        )
+        self.starts.append(time.time())
+
+    async def wait_started(self, timeout: float = 120.0) -> float:
+        """Wait for the probe's "started" line of this run; seconds it took."""
+        since = self.starts[-1]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.returncode is not None:
+                raise RuntimeError(
+                    f"Home Assistant exited with {self.process.returncode}; see {self.log_path}"
+                )
+            for record in read_probe(self.probe_path):
+                if record.get("event") == "started" and record["t"] >= since:
+                    return record["t"] - since
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"Home Assistant did not start within {timeout} s")
+
+    async def stop(self) -> None:
+        """Graceful stop (SIGTERM); SIGKILL if it hangs."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+        self.stops.append(time.time())
+
+    async def restart(self) -> float:
+        """Stop, start, and wait until started; seconds from stop to started."""
+        begin = time.time()
+        await self.stop()
+        await self.start()
+        await self.wait_started()
+        return time.time() - begin
+
+
+def read_probe(path: Path) -> list[dict[str, Any]]:
+    """The probe's lines so far (a half-written last line is skipped)."""
+    records = []
+    with contextlib.suppress(FileNotFoundError), path.open(encoding="utf-8") as lines:
+        for line in lines:
+            with contextlib.suppress(json.JSONDecodeError):
+                records.append(json.loads(line))
+    return records
+
+
+def open_files(pid: int) -> list[str]:
+    """What each open fd of ``pid`` points at (sockets and pipes by inode), for leak hunting."""
+    targets = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return sorted(targets)
+
+
+def process_usage(pid: int) -> tuple[int, int, float]:
+    """(RSS bytes, open fds, CPU seconds of the main (event-loop) thread) of ``pid``."""
+    rss = 0
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/task/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    loop_cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return rss, fds, loop_cpu
