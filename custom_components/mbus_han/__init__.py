@@ -94,8 +94,7 @@ async def async_remove_config_entry_device(
         return False  # the bus itself goes with the entry
     coordinator = entry.runtime_data.coordinator
     if isinstance(coordinator, HanCoordinator):
-        meter_id = coordinator.data.meter.meter_id
-        return (DOMAIN, f"HAN-{meter_id}") not in device.identifiers
+        return (DOMAIN, coordinator.device_identifier) not in device.identifiers
     current = {
         (DOMAIN, meter_identifier(address, telegram))
         for address, telegram in (coordinator.data.telegrams.items() if coordinator.data else ())

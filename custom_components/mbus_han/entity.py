@@ -11,7 +11,6 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
-from .protocol.han import MeterIdentity
 from .protocol.mbus.manufacturer import manufacturer_name
 from .protocol.mbus.model import Quantity, Telegram
 
@@ -91,11 +90,6 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
         return super().available and self.telegram is not None
 
 
-def han_device_identifier(meter: MeterIdentity) -> str:
-    """A HAN meter's device identifier, from the meter ID it pushes in lists 2 and 3."""
-    return f"HAN-{meter.meter_id}"
-
-
 class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
     """An entity of the smart meter on a HAN port, available while the meter pushes."""
 
@@ -105,7 +99,7 @@ class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
         super().__init__(coordinator)
         self.meter_id = meter_id
         meter = coordinator.data.meter
-        if han_device_identifier(meter) != meter_id:
+        if coordinator.device_identifier != meter_id:
             # Re-created from the registry before the meter has said who it is.
             self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, meter_id)})
             return
@@ -116,12 +110,12 @@ class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
             model=meter.meter_type,
             serial_number=meter.meter_id,
             name=" ".join(part for part in (meter.manufacturer, meter.meter_type) if part)
-            or f"HAN {meter.meter_id}",
+            or f"HAN {meter.meter_id or coordinator.port}",
         )
 
     def _is_mine(self) -> bool:
         """True while the port's meter is the one this entity belongs to (not swapped)."""
-        return han_device_identifier(self.coordinator.data.meter) == self.meter_id
+        return self.coordinator.device_identifier == self.meter_id
 
     @property
     def available(self) -> bool:

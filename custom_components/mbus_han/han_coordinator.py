@@ -85,6 +85,9 @@ class HanData:
     clock: MeterClock | None = None
     values: dict[str, HanValue] = field(default_factory=dict)
     not_present: set[str] = field(default_factory=set)
+    # A full list without a meter ID (Swedish Aidon meters send none): the meter will not
+    # say who it is, so its device is named after the port's config entry instead.
+    anonymous: bool = False
 
     def merge(self, reading: HanReading) -> None:
         """Take in one push."""
@@ -97,6 +100,8 @@ class HanData:
         )
         if reading.clock is not None:
             self.clock = reading.clock
+        if new.meter_id is None and len(reading.values) > 1:
+            self.anonymous = True  # Norwegian list 1 (power only) is not a full list
         self.values.update(reading.values)
         self.not_present |= reading.not_present
         for code in reading.not_present:
@@ -144,6 +149,16 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self._task: asyncio.Task[None] | None = None
         self._outage_logged = False
         self._key_failures = 0
+
+    @property
+    def device_identifier(self) -> str | None:
+        """The meter's device identifier, once the pushes tell whose values they are."""
+        meter_id = self.data.meter.meter_id
+        if meter_id is not None:
+            return f"HAN-{meter_id}"
+        if self.data.anonymous:
+            return f"HAN-entry-{self.config_entry.entry_id}"
+        return None  # list 1 names no meter: list 2 (within 10 s) will
 
     async def async_open(self) -> None:
         """Open the port once at setup, so that a missing adapter retries the setup."""

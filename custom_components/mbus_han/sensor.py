@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import MbusHanConfigEntry
-from .entity import HanMeterEntity, MbusMeterEntity, han_device_identifier, meter_identifier
+from .entity import HanMeterEntity, MbusMeterEntity, meter_identifier
 from .han_coordinator import HanCoordinator
 from .han_sensor import (
     IDENTITY_SENSORS,
@@ -25,6 +26,8 @@ from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_reco
 from .protocol.mbus.model import Telegram
 
 PARALLEL_UPDATES = 0  # the coordinator serialises all port access
+# A HAN value's unique id: the meter's device identifier, then the OBIS code A-B:C.D.E.F.
+_HAN_UNIQUE_ID = re.compile(r"(?P<device>HAN-.+)-(?P<code>\d+-\d+:\d+\.\d+\.\d+\.\d+)")
 # A counter that drops by less than this fraction is a meter glitch, not a reset.
 GLITCH_FRACTION = Decimal("0.01")
 
@@ -81,14 +84,13 @@ def _restored_han_counters(
     """
     sensors = []
     for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
-        prefix, _, rest = entity.unique_id.partition("-")
-        meter_number, _, code = rest.partition("-")
-        if entity.domain != "sensor" or prefix != "HAN" or not code:
+        found = _HAN_UNIQUE_ID.fullmatch(entity.unique_id)
+        if entity.domain != "sensor" or found is None:
             continue
-        description = describe_code(code)
+        description = describe_code(found["code"])
         if description is None or description.state_class is not SensorStateClass.TOTAL_INCREASING:
             continue
-        sensors.append(HanValueSensor(coordinator, f"HAN-{meter_number}", description))
+        sensors.append(HanValueSensor(coordinator, found["device"], description))
     return sensors
 
 
@@ -103,10 +105,10 @@ def _han_adder(
     @callback
     def add_new_values() -> None:
         data = coordinator.data
-        if data.meter.meter_id is None:
+        meter_id = coordinator.device_identifier
+        if meter_id is None:
             return  # list 1 names no meter: wait for list 2 (10 s) to know whose values
         new: list[HanValueSensor | HanIdentitySensor] = []
-        meter_id = han_device_identifier(data.meter)
         for code, value in data.values.items():
             unique_id = f"{meter_id}-{code}"
             description = describe_value(code, value.quantity)

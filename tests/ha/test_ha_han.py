@@ -316,3 +316,49 @@ async def test_permission_denied_raises_a_repair_issue_until_the_port_opens(hass
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert issues.async_get_issue(DOMAIN, permission_issue_id(entry.entry_id)) is None
+
+
+async def test_a_meter_that_never_names_itself_gets_a_device_of_its_port(hass):
+    """Swedish Aidon meters send 27 values every 10 s and no meter ID (real frame, corpus)."""
+    import json
+
+    from ha_helpers import CORPUS
+
+    from custom_components.mbus_han.protocol.simio import open_pty
+
+    case = next(
+        c
+        for c in json.loads((CORPUS / "han" / "aidon.json").read_text())
+        if c["name"] == "aidon_se_27_items_hdlc"
+    )
+    expected = case["expected"]
+    frame = bytes.fromhex(case["hex"])
+    endpoint = await open_pty()
+    try:
+        entry = await _setup(hass, han_entry_data(endpoint.path, "aidon"))
+        device = f"HAN-entry-{entry.entry_id}"
+
+        async def send() -> None:
+            endpoint.writer.write(frame)
+            await endpoint.writer.drain()
+
+        await push_until(
+            hass,
+            send,
+            lambda: (
+                _entity_id(hass, P_IMPORT, "") is not None
+                or (
+                    er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{device}-{P_IMPORT}")
+                    is not None
+                )
+            ),
+        )
+        registry = er.async_get(hass)
+        for code in ("1-0:1.7.0.255", "1-0:51.7.0.255", "1-0:52.7.0.255", "1-0:3.7.0.255"):
+            entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{device}-{code}")
+            assert entity_id is not None, code
+            assert float(hass.states.get(entity_id).state) == expected[code], code
+        assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device)}) is not None
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await endpoint.close()
