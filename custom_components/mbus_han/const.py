@@ -36,8 +36,3 @@ DEFAULT_BAUDRATE: Final = 2400
 DEFAULT_SCAN_INTERVAL: Final = timedelta(minutes=15)
 MIN_SCAN_INTERVAL: Final = timedelta(seconds=10)
 MAX_SCAN_INTERVAL: Final = timedelta(days=1)
-
-
-def permission_issue_id(entry_id: str) -> str:
-    """Repair issue id for a port the Home Assistant user may not open."""
-    return f"port_permission_{entry_id}"

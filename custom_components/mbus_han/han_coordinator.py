@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
@@ -27,7 +26,12 @@ from .const import (
     DOMAIN,
     HAN_BAUDRATE,
     HAN_DEFAULT_PARITY,
-    permission_issue_id,
+)
+from .issues import (
+    clear_key_problem,
+    clear_port_permission,
+    report_key_problem,
+    report_port_permission,
 )
 from .protocol.errors import (
     AuthenticationTagError,
@@ -66,11 +70,6 @@ RAW_BYTES_KEPT = 2048  # the last bytes received, for diagnostics
 KEY_FAILURES_FOR_REAUTH = 3
 # Errors meaning the configured key does not fit this meter's pushes.
 KEY_ERRORS = (AuthenticationTagError, DecryptionError, EncryptionKeyRequiredError)
-
-
-def key_issue_id(entry_id: str) -> str:
-    """Repair issue id for a key that no longer decrypts the meter's pushes."""
-    return f"han_key_{entry_id}"
 
 
 @dataclass(slots=True)
@@ -185,17 +184,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         try:
             port = await open_port(self.port, self.settings)
         except PortPermissionError:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                permission_issue_id(self.config_entry.entry_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="port_permission",
-                translation_placeholders={"port": self.port},
-            )
+            report_port_permission(self.hass, self.config_entry.entry_id, self.port)
             raise
-        ir.async_delete_issue(self.hass, DOMAIN, permission_issue_id(self.config_entry.entry_id))
+        clear_port_permission(self.hass, self.config_entry.entry_id)
         return port
 
     async def _close(self) -> None:
@@ -252,7 +243,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             return
         self.stats.readings += 1
         self._key_failures = 0
-        ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(self.config_entry.entry_id))
+        clear_key_problem(self.hass, self.config_entry.entry_id)
         if self._outage_logged:
             _LOGGER.info("Readings from the HAN port %s are back", self.port)
             self._outage_logged = False
@@ -266,15 +257,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._key_failures += 1
             if self._key_failures == KEY_FAILURES_FOR_REAUTH:
                 self.config_entry.async_start_reauth(self.hass)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                key_issue_id(self.config_entry.entry_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="han_key",
-                translation_placeholders={"port": self.port, "error": str(err)},
-            )
+            report_key_problem(self.hass, self.config_entry.entry_id, self.port, str(err))
         _LOGGER.debug("Undecodable push on %s: %s", self.port, err)
 
     def _set_outage(self, translation_key: str, error: str) -> None:

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
@@ -20,8 +19,8 @@ from .const import (
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    permission_issue_id,
 )
+from .issues import clear_port_permission, report_port_permission
 from .protocol.errors import PortPermissionError, ProtocolError, TransportError
 from .protocol.mbus.frames import Frame, encode_frame
 from .protocol.mbus.master import Address, MbusMaster, parse_address
@@ -121,15 +120,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             try:
                 self._master = await MbusMaster.open(self.port, self.settings)
             except PortPermissionError as err:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    permission_issue_id(self.config_entry.entry_id),
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="port_permission",
-                    translation_placeholders={"port": self.port},
-                )
+                report_port_permission(self.hass, self.config_entry.entry_id, self.port)
                 self.stats.port_errors += 1
                 self._port_failed()
                 raise UpdateFailed(
@@ -145,9 +136,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                     translation_key="cannot_open_port",
                     translation_placeholders={"port": self.port, "error": str(err)},
                 ) from err
-            ir.async_delete_issue(
-                self.hass, DOMAIN, permission_issue_id(self.config_entry.entry_id)
-            )
+            clear_port_permission(self.hass, self.config_entry.entry_id)
         return self._master
 
     async def _close_master(self) -> None:

@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 
 from custom_components.mbus_han import han_coordinator
 from custom_components.mbus_han.const import DOMAIN
-from custom_components.mbus_han.han_coordinator import key_issue_id
+from custom_components.mbus_han.issues import key_issue_id
 from custom_components.mbus_han.protocol.han import SecurityKeys
 from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
 
@@ -297,7 +297,7 @@ async def test_permission_denied_raises_a_repair_issue_until_the_port_opens(hass
 
     import serialx
 
-    from custom_components.mbus_han.const import permission_issue_id
+    from custom_components.mbus_han.issues import permission_issue_id
 
     line = await han_factory()
     entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)

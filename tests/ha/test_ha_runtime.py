@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.mbus_han.const import DOMAIN
-from custom_components.mbus_han.mbus_coordinator import permission_issue_id
+from custom_components.mbus_han.issues import permission_issue_id
 from custom_components.mbus_han.protocol.mbus.simulator import Fault
 
 
