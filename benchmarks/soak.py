@@ -105,7 +105,7 @@ def print_soak(report: SoakReport) -> None:
         ("log", report.log_mismatches),
         ("meter log", report.meter_log_mismatches),
         ("traceback", findings.tracebacks),
-        ("fd open at the end, not after warm-up", report.fds_added),
+        ("fd open at the end, not after warm-up", report.fds_added if report.fd_growth > 0 else []),
     ]
     for label, items in details:
         for item in items[:10]:

@@ -84,6 +84,7 @@ class Findings:
     checked_by_meter: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     states_unchecked: int = 0
     wrong_values: list[str] = field(default_factory=list)
+    wrong_by_meter: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     stale_values: list[str] = field(default_factory=list)
     restored_values: int = 0
     backwards_counters: list[str] = field(default_factory=list)
@@ -192,6 +193,7 @@ def check_values(
                 ),
                 None,
             )
+            findings.wrong_by_meter[meter_id] += 1
             findings.wrong_values.append(
                 f"{entity_id}={shown} {row.unit} at {row.t:.3f}; the meter last sent "
                 f"{expected} {unit}"
