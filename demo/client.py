@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -116,7 +117,8 @@ class HaClient:
             headers=self._headers,
             timeout=REQUEST_TIMEOUT,
         ) as response:
-            body = await response.json(content_type=None) if response.content_length else None
+            text = await response.text()
+            body = json.loads(text) if text.strip() else None
             if response.status >= HTTPStatus.BAD_REQUEST:
                 raise HaApiError(f"{method.upper()} {path}: {response.status} {body}")
             return body

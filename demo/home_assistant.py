@@ -64,7 +64,7 @@ def local_time_zone() -> str:
     return target.split(marker, 1)[1] if marker in target else "UTC"
 
 
-def prepare_config_dir(config_dir: Path, *, port: int, host: str = "0.0.0.0") -> None:
+def prepare_config_dir(config_dir: Path, *, port: int, host: str = "127.0.0.1") -> None:
     """Write configuration.yaml and link our integration into ``custom_components``."""
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(

@@ -7,9 +7,9 @@ ports through the integration's config flow; installs the heat-station dashboard
 energy dashboard preferences; prints ``LOGIN <url> user=<name> password=<password>`` and runs
 until Ctrl-C, which stops Home Assistant and then the simulators.
 
-Headless mode (``MBUS_HAN_DEMO_HEADLESS=1``, used by the browser test) binds Home Assistant
-to 127.0.0.1, keeps progress messages off the terminal, and prints one more line after the
-login line: ``READY <json>`` with what a test needs (URL, a token, entity ids, ports).
+Headless mode (``MBUS_HAN_DEMO_HEADLESS=1``, used by the browser test) keeps progress
+messages off the terminal and prints one more line after the login line: ``READY <json>``
+with what a test needs (URL, a long-lived token, entity ids, ports, problems found).
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class DemoState:
     credentials: Credentials
     mbus_port: str = ""
     han_port: str = ""
+    han_meter: str = "kaifa"
     entries: dict[str, str] = field(default_factory=dict)  # kind -> entry id
     entities: dict[str, str] = field(default_factory=dict)  # role -> entity id
     dashboard: str = ""
@@ -202,7 +203,7 @@ async def _setup_han(client: HaClient, state: DemoState) -> None:
     """Add the HAN port through the config flow; find its import/export energy sensors."""
     plan = FlowPlan(
         kind="han",
-        forms={"han": {"port": state.han_port, "meter": "kaifa"}},
+        forms={"han": {"port": state.han_port, "meter": state.han_meter}},
         progress_timeout=HAN_FLOW_TIMEOUT,
     )
     async with asyncio.timeout(HAN_FLOW_TIMEOUT + 30):
@@ -290,9 +291,7 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    home_assistant.prepare_config_dir(
-        config_dir, port=args.port, host="127.0.0.1" if headless else "0.0.0.0"
-    )
+    home_assistant.prepare_config_dir(config_dir, port=args.port, host=args.host)
     state = DemoState(f"http://localhost:{args.port}", _load_credentials(state_dir))
     async with contextlib.AsyncExitStack() as stack:
         say(f"Starting the simulators (logs in {log_dir}) ...")
@@ -300,7 +299,7 @@ async def run(args: argparse.Namespace) -> int:
         stack.push_async_callback(mbus.stop)
         han: Simulator = await start_han(log_dir, maker=args.han_meter)
         stack.push_async_callback(han.stop)
-        state.mbus_port, state.han_port = mbus.port, han.port
+        state.mbus_port, state.han_port, state.han_meter = mbus.port, han.port, args.han_meter
         say(f"M-Bus heat meter on {mbus.port}, {args.han_meter} HAN meter on {han.port}")
         say("Starting Home Assistant ...")
         hass = await home_assistant.start(config_dir, log_dir)
@@ -355,6 +354,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's HTTP port")
     parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address Home Assistant listens on (default 127.0.0.1; 0.0.0.0 for the network)",
+    )
+    parser.add_argument(
         "--state-dir",
         type=Path,
         default=DEFAULT_STATE_DIR,
@@ -364,7 +368,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--han-meter",
         choices=["kaifa", "aidon", "kamstrup"],
         default="kaifa",
-        help="which smart meter the HAN simulator plays (default kaifa)",
+        help="which smart meter the HAN simulator plays (default kaifa; the dashboard file "
+        "names the Kaifa's entities)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug log on stderr")
     return parser.parse_args(argv)
