@@ -46,6 +46,7 @@ from .protocol.han import (
     HanStreamDecoder,
     HanValue,
     MeterIdentity,
+    Quantity,
     SecurityKeys,
     Transport,
 )
@@ -68,6 +69,15 @@ RAW_BYTES_KEPT = 2048  # the last bytes received, for diagnostics
 # Pushes in a row that the keys do not open before the user is asked for new keys: one could
 # be a damaged frame whose check sequence happened to hold; three are not.
 KEY_FAILURES_FOR_REAUTH = 3
+# Quantities that count up: their last value stays known through an outage.
+COUNTERS = frozenset(
+    {
+        Quantity.ACTIVE_ENERGY_IMPORT,
+        Quantity.ACTIVE_ENERGY_EXPORT,
+        Quantity.REACTIVE_ENERGY_IMPORT,
+        Quantity.REACTIVE_ENERGY_EXPORT,
+    }
+)
 # Errors meaning the configured key does not fit this meter's pushes.
 KEY_ERRORS = (AuthenticationTagError, DecryptionError, EncryptionKeyRequiredError)
 
@@ -105,6 +115,16 @@ class HanData:
         self.not_present |= reading.not_present
         for code in reading.not_present:
             self.values.pop(code, None)
+
+    def forget_instantaneous(self) -> None:
+        """Drop power, currents and voltages after an outage: they are no longer true.
+
+        Energy counters stay: the last total the meter sent is still its last known total
+        (as after a restart), and the hourly list brings the next one.
+        """
+        self.values = {
+            code: value for code, value in self.values.items() if value.quantity in COUNTERS
+        }
 
 
 @dataclass(slots=True)
@@ -270,6 +290,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         if not self._outage_logged:
             _LOGGER.warning("HAN port %s: %s", self.port, self.last_exception)
             self._outage_logged = True
+            self.data.forget_instantaneous()
         if self.last_update_success:
             self.last_update_success = False
             self.async_update_listeners()

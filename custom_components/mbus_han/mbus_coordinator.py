@@ -89,6 +89,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self.port_device_id = ""  # the device registry id of the port, set at setup
         self.poll_interval: timedelta = self.update_interval or DEFAULT_SCAN_INTERVAL
         self._port_failures = 0
+        self._silent: set[str] = set()  # meters reported silent (one warning each)
         self.stats = MbusStats()
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
         self._master: MbusMaster | None = None
@@ -178,7 +179,22 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                     "error": "; ".join(f"{k}: {v}" for k, v in data.errors.items()),
                 },
             )
+        self._log_meter_changes(data)
         return data
+
+    def _log_meter_changes(self, data: MbusData) -> None:
+        """One warning when a meter stops answering on a working bus, one line when back.
+
+        When no meter answers, the coordinator's own error (and its "recovered" line) says
+        it for the whole bus instead.
+        """
+        for address in sorted(set(data.errors) - self._silent):
+            _LOGGER.warning(
+                "Meter %s on %s does not answer: %s", address, self.port, data.errors[address]
+            )
+        for address in sorted(self._silent & set(data.telegrams)):
+            _LOGGER.info("Meter %s on %s answers again", address, self.port)
+        self._silent = set(data.errors)
 
     async def async_shutdown(self) -> None:
         """Stop polling and close the port."""

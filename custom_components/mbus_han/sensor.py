@@ -221,9 +221,12 @@ class HanValueSensor(HanMeterEntity, CounterGuardSensor):
         """Available while the meter pushes and this value is known (sent, or restored)."""
         if not super().available:
             return False
+        if self.entity_description.obis in self.coordinator.data.values:
+            return True
+        # A counter keeps its last known (or restored) total until the next hourly list.
         return (
-            self.entity_description.obis in self.coordinator.data.values
-            or self._attr_native_value is not None
+            self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING
+            and self._attr_native_value is not None
         )
 
     @callback

@@ -113,6 +113,15 @@ class HanLine:
             sent += await self.send()
         return sent
 
+    async def send_next_of(self, list_number: int) -> Push:
+        """Write the next push of list ``list_number`` only, as if the others were lost."""
+        push = next(self._pushes)
+        while push.list_number != list_number:
+            push = next(self._pushes)
+        self.endpoint.writer.write(push.data)
+        await self.endpoint.writer.drain()
+        return push
+
     def stream(self, time_scale: float = 0.01) -> None:
         """Push in the background at ``time_scale`` times the real pace."""
         self._task = asyncio.get_running_loop().create_task(

@@ -362,3 +362,25 @@ async def test_a_meter_that_never_names_itself_gets_a_device_of_its_port(hass):
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await endpoint.close()
+
+
+async def test_after_an_outage_only_what_the_meter_sent_since_is_shown(
+    hass, han_factory, fast_recovery
+):
+    """Currents from before a silence are not true any more; the last energy total still is."""
+    line = await han_factory()
+    entry = await _setup(hass, han_entry_data(line.path))
+    coordinator = entry.runtime_data.coordinator
+    await line.send_until(3)
+    await wait_until(hass, lambda: _entity_id(hass, ENERGY_IMPORT) is not None)
+    energy_before = _state(hass, ENERGY_IMPORT).state
+    await wait_until(hass, lambda: coordinator.stats.silences >= 1)
+
+    async def send_list_1() -> None:
+        await line.send_next_of(1)  # only power comes back for now
+
+    await push_until(hass, send_list_1, lambda: _state(hass, P_IMPORT).state != STATE_UNAVAILABLE)
+    assert _state(hass, "1-0:31.7.0.255").state == STATE_UNAVAILABLE  # current L1: not sent yet
+    assert _state(hass, ENERGY_IMPORT).state == energy_before  # the last total the meter sent
+    await line.send_until(2)
+    await wait_until(hass, lambda: _state(hass, "1-0:31.7.0.255").state != STATE_UNAVAILABLE)

@@ -58,14 +58,26 @@ async def test_silent_meter_goes_unavailable_and_comes_back(
     kam_energy = _entity(hass, "energy", "KAM-06855817")
     assert hass.states.get(energy).state != STATE_UNAVAILABLE
 
-    heat_meter.inject(Fault.NO_ANSWER, count=10)  # every retry of the next poll
-    await _poll(hass, entry)
+    heat_meter.inject(Fault.NO_ANSWER, count=100)  # every retry of the next polls
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="custom_components.mbus_han"):
+        await _poll(hass, entry)
+        await _poll(hass, entry)
     assert hass.states.get(energy).state == STATE_UNAVAILABLE
     assert hass.states.get(kam_energy).state != STATE_UNAVAILABLE  # the other meter is fine
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # once per outage, not once per poll
+    assert "Meter 0" in warnings[0]
 
     heat_meter.faults.clear()
-    await _poll(hass, entry)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="custom_components.mbus_han"):
+        await _poll(hass, entry)
+        await _poll(hass, entry)
     assert hass.states.get(energy).state != STATE_UNAVAILABLE
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+        f"Meter 0 on {entry.data['port']} answers again"
+    ]
 
 
 async def test_lost_port_makes_everything_unavailable_once_and_recovers(
