@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -273,6 +274,17 @@ async def _first_exit(processes: list[ManagedProcess], stop: asyncio.Event) -> s
     return f"{waits[next(iter(done))]} exited"
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail at once when the port is taken: HA would start without its web server."""
+    with socket.socket() as probe:
+        # Like HA's server: a port in TIME_WAIT from the last run is free, a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise DemoError(f"cannot use {host}:{port} ({err}); choose another --port") from err
+
+
 async def run(args: argparse.Namespace) -> int:
     """Start everything, print the login line, run until stopped; 0 on a clean stop."""
     headless = os.environ.get(HEADLESS_ENV, "") not in ("", "0")
@@ -291,6 +303,7 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    _check_port_free(args.host, args.port)
     home_assistant.prepare_config_dir(config_dir, port=args.port, host=args.host)
     state = DemoState(f"http://localhost:{args.port}", _load_credentials(state_dir))
     async with contextlib.AsyncExitStack() as stack:
@@ -323,6 +336,8 @@ async def run(args: argparse.Namespace) -> int:
             if reason == "stop requested":
                 return 130
             raise DemoError(f"{reason} during set-up; see {log_dir}")
+        if setup.exception() is not None:
+            watcher.cancel()
         client = setup.result()  # raises what went wrong
         stack.push_async_callback(client.close)
         say(f"Ready after {time.monotonic() - started:.0f} s. Ctrl-C stops everything.")
