@@ -95,10 +95,12 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self._master: MbusMaster | None = None
 
     def set_poll_interval(self, interval: timedelta) -> None:
-        """Poll at ``interval`` from the next poll on (the options flow's setting)."""
+        """Poll every ``interval`` from now on (the options flow's setting)."""
         self.poll_interval = interval
         if not self._port_failures:
             self.update_interval = interval
+            if self._listeners:
+                self._schedule_refresh()  # count the new interval from now, not the old one
 
     def _port_failed(self) -> None:
         """Retry the port sooner than the next poll, a little later each time."""

@@ -175,7 +175,10 @@ async def test_options_set_the_poll_interval(hass, bus_factory, heat_meter):
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {CONF_SCAN_INTERVAL: 60}
-    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 60
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.update_interval.total_seconds() == 60
+    # The next poll comes within the new interval, not after the old 15 minutes.
+    assert coordinator._unsub_refresh.when() - hass.loop.time() <= 61
 
 
 async def test_reconfigure_moves_the_bus_to_a_new_port(hass, bus_factory, heat_meter):
