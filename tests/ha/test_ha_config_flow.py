@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest.mock import patch
 
 from ha_helpers import TEST_BAUD, mbus_entry_data
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.mbus_han.const import (
     CONF_ADDRESSES,
@@ -178,7 +180,10 @@ async def test_options_set_the_poll_interval(hass, bus_factory, heat_meter):
     coordinator = entry.runtime_data.coordinator
     assert coordinator.update_interval.total_seconds() == 60
     # The next poll comes within the new interval, not after the old 15 minutes.
-    assert coordinator._unsub_refresh.when() - hass.loop.time() <= 61
+    polls = coordinator.stats.polls
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert coordinator.stats.polls == polls + 1
 
 
 async def test_reconfigure_moves_the_bus_to_a_new_port(hass, bus_factory, heat_meter):
