@@ -259,7 +259,7 @@ def check_statistics(findings: Findings, db_path: Path, entity_ids: set[str]) ->
                 previous[statistic_id] = (state, total)
 
 
-_RECOVERED = re.compile(r"recovered|restored|\bback\b")
+_RECOVERED = re.compile(r"recovered|restored|\bback\b|answers again")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\w+) \((\S+)\) \[([\w.]+)\] (.*)")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import datetime as dt
 import json
 import os
@@ -24,6 +25,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT = 60.0  # s: Home Assistant's own stop stages take at most ~ this long
 
 CONFIGURATION = """\
@@ -141,6 +143,7 @@ class HomeAssistantProcess:
             self.log_path.rename(self.config_dir / f"home-assistant.run{len(self.starts)}.log")
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
+        stderr = (self.config_dir / "stderr.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(HERE / "ha_main.py"),
@@ -150,10 +153,12 @@ class HomeAssistantProcess:
             "--log-no-color",
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=open(self.config_dir / "stderr.log", "ab"),  # noqa: SIM115
+            stderr=stderr,
             env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
+        stderr.close()  # the child has its own copy
         self.starts.append(time.time())
 
     async def wait_started(self, timeout: float = 120.0) -> float:
@@ -192,6 +197,17 @@ class HomeAssistantProcess:
         await self.start()
         await self.wait_started()
         return time.time() - begin
+
+
+def die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when the driver dies (Linux ``PR_SET_PDEATHSIG``).
+
+    Home Assistant and ser2net run in their own sessions (a Ctrl-C in the terminal must not
+    reach them before the driver has stopped them in order); this keeps them from living on
+    when the driver is killed, e.g. by a test's timeout.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def read_probe(path: Path) -> list[dict[str, Any]]:

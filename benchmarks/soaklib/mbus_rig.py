@@ -38,6 +38,8 @@ from custom_components.mbus_han.protocol.mbus.simulator.sources import Payload, 
 from custom_components.mbus_han.protocol.mbus.telegram import decode_user_data
 from custom_components.mbus_han.protocol.simio import PtyEndpoint
 
+from .harness import die_with_parent
+
 type Value = int | float | str | None
 
 
@@ -195,6 +197,7 @@ class Ser2net:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import random
 import statistics
 import time
@@ -68,6 +69,8 @@ HAN_TIME_SCALE = 0.05  # the HAN meter's schedule 20x faster: list 1 every 0.1 s
 HAN_SILENCE = 40.0  # s: beyond the listener's 30 s silence timeout
 HAN_SILENCE_AT = 20.0  # s into round B
 HAN_RECONNECT_S = 30.0  # the HAN listener's longest reconnect delay
+# What the config flow stores for a Kaifa meter (parity and framing found by the flow).
+HAN_ENTRY = {"kind": "han", "meter": "kaifa", "parity": "E", "transport": "hdlc"}
 
 
 @dataclass(slots=True)
@@ -209,7 +212,7 @@ async def run_soak(
                 {"kind": "mbus", "port": gw_name, "baudrate": 2400, "meters": ["1"]},
                 {"scan_interval": INTERVAL},
             ),
-            Entry({"kind": "han", "port": str(han.link), "meter": "kaifa"}),
+            Entry(HAN_ENTRY | {"port": str(han.link)}),
         ]
         ha = HomeAssistantProcess(work / "config", entries)
         began = time.time()
@@ -373,13 +376,16 @@ def judge_soak(report: SoakReport, ha: HomeAssistantProcess, truth: Truth, end: 
     check_log(findings, ha.log_files())
     findings.outages = find_outages(states, end)
     meters_of = {eid: split_unique_id(e["unique_id"])[0] for eid, e in registry.items()}
-    _judge_outages(report, meters_of)
+    first_seen = {eid: rows[0].t for eid, rows in states.items() if rows}
+    _judge_outages(report, meters_of, first_seen)
     _judge_log_lines(report)
     _judge_loop(report, ha)
     _judge_usage(report)
 
 
-def _judge_outages(report: SoakReport, meters_of: dict[str, str]) -> None:
+def _judge_outages(
+    report: SoakReport, meters_of: dict[str, str], first_seen: dict[str, float]
+) -> None:
     """Each outage needs a cause; causes must show within 3 intervals and end in time."""
     causes = [f for f in report.faults if f.outage]
     for outage in report.findings.outages:
@@ -410,13 +416,15 @@ def _judge_outages(report: SoakReport, meters_of: dict[str, str]) -> None:
         if cause.name == "HA restart" or cause.end - cause.start < 3 * INTERVAL + RECOVERY_SLACK:
             continue  # too short to require unavailability
         for entity_id, meter in meters_of.items():
-            if meter not in cause.meters:
-                continue
+            if meter not in cause.meters or first_seen.get(entity_id, math.inf) > cause.start:
+                continue  # not affected, or created later (HAN energies come once an hour)
+            deadline = cause.start + 3 * INTERVAL + RECOVERY_SLACK
             if not any(
                 o.entity_id == entity_id
-                and cause.start <= o.start <= cause.start + 3 * INTERVAL + RECOVERY_SLACK
+                and o.start <= deadline
+                and (o.end is None or o.end >= deadline)
                 for o in report.findings.outages
-            ):
+            ):  # not unavailable 3 intervals into the fault (already unavailable counts)
                 report.late_unavailable.append(f"{entity_id} during {cause.name}")
 
 
@@ -584,7 +592,7 @@ async def run_load(seconds: float, work: Path, log: Callable[[str], None] = prin
             )
         await han.plug()
         han.start()
-        entries.append(Entry({"kind": "han", "port": str(han.link), "meter": "kaifa"}))
+        entries.append(Entry(HAN_ENTRY | {"port": str(han.link)}))
         all_meters = [m for meters in meters_by_port for m in meters]
         report.meters = len(all_meters)
         ha = HomeAssistantProcess(work / "config", entries)

@@ -72,11 +72,6 @@ def test_mbus_values_are_what_the_meters_sent(soak):
     assert not _wrong(soak, "SLB-"), _wrong(soak, "SLB-")[:10]
 
 
-@pytest.mark.xfail(
-    reason="HanData keeps values across an outage: after the listener reconnects, values the "
-    "first push lacks come back with their pre-outage readings (reported, not fixed yet)",
-    strict=False,
-)
 def test_han_values_are_what_the_meter_sent(soak):
     assert not _wrong(soak, "HAN-"), _wrong(soak, "HAN-")[:10]
 
@@ -121,11 +116,6 @@ def test_outages_are_caused_bounded_and_logged(soak):
     assert not report["log_mismatches"], report["log_mismatches"]
 
 
-@pytest.mark.xfail(
-    reason="a meter that stops answering on a working port goes unavailable without a log "
-    "line, and comes back without one (reported, not fixed yet)",
-    strict=True,
-)
 def test_meter_outage_is_logged(soak):
     assert not soak["soak"]["meter_log_mismatches"], soak["soak"]["meter_log_mismatches"]
 
