@@ -35,7 +35,7 @@ quiet_pip() {
 ensure_apt_packages() {
     [ -f "$APT_FILE" ] || return 0
     local missing=() package
-    while read -r package; do
+    while read -r package || [ -n "$package" ]; do  # a last line without newline counts
         package="${package%%#*}"; package="${package//[[:space:]]/}"
         [ -n "$package" ] || continue
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
