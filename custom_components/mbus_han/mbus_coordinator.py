@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 RAW_FRAMES_KEPT = 10  # last raw frames kept for diagnostics
-# Entities told of a poll per event-loop step. A bus with hundreds of meters has thousands of
-# entities; writing all their states in one step held Home Assistant up for 0.4 s (soak test).
-LISTENER_BATCH = 100
 # After the port itself failed (adapter unplugged, gateway down), reopen sooner than the next
 # poll: opening a port costs the meters nothing. Capped by the poll interval.
 RECONNECT_DELAYS = (
@@ -187,23 +183,6 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             )
         self._log_meter_changes(data)
         return data
-
-    @callback
-    def async_update_listeners(self) -> None:
-        """Tell the entities of a new poll; a big bus in batches, letting the loop breathe."""
-        listeners = [update for update, _ in list(self._listeners.values())]
-        if len(listeners) <= LISTENER_BATCH:
-            super().async_update_listeners()
-            return
-        self.config_entry.async_create_task(
-            self.hass, self._update_in_batches(listeners), f"{DOMAIN} update {self.port}"
-        )
-
-    async def _update_in_batches(self, listeners: list[CALLBACK_TYPE]) -> None:
-        for start in range(0, len(listeners), LISTENER_BATCH):
-            for update in listeners[start : start + LISTENER_BATCH]:
-                update()
-            await asyncio.sleep(0)
 
     def _log_meter_changes(self, data: MbusData) -> None:
         """One warning when a meter stops answering on a working bus, one line when back.

@@ -182,23 +182,3 @@ async def test_a_lost_port_is_retried_sooner_than_the_next_poll(hass, bus_factor
     await _poll(hass, entry)  # the adapter is back
     assert coordinator.last_update_success
     assert coordinator.update_interval == timedelta(minutes=15)
-
-
-async def test_a_big_bus_tells_its_entities_in_batches(hass, bus_factory, heat_meter):
-    """Thousands of state writes in one event-loop step would stall Home Assistant."""
-    from custom_components.mbus_han import mbus_coordinator
-
-    _, port = await bus_factory(heat_meter)
-    entry = await _setup(hass, port, ["0"])
-    coordinator = entry.runtime_data.coordinator
-    called: list[int] = []
-    removers = [coordinator.async_add_listener(lambda n=n: called.append(n)) for n in range(12)]
-    entities = len(coordinator._listeners) - 12
-    with patch.object(mbus_coordinator, "LISTENER_BATCH", 5):
-        coordinator.async_update_listeners()
-        assert len(called) < 12  # not all in this step
-        await hass.async_block_till_done()
-    assert sorted(called) == list(range(12))  # every listener, once
-    assert entities > 5
-    for remove in removers:
-        remove()
