@@ -180,7 +180,12 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         return None  # list 1 names no meter: list 2 (within 10 s) will
 
     async def async_open(self) -> None:
-        """Open the port once at setup, so that a missing adapter retries the setup."""
+        """Open the port once at setup, so that a missing adapter retries the setup.
+
+        A key issue from before (the user has just entered new keys, say) is withdrawn: the
+        first push with these keys raises it again if they do not fit either.
+        """
+        clear_key_problem(self.hass, self.config_entry.entry_id)
         self._port = await self._open()
 
     @callback
@@ -262,8 +267,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._on_decode_error(result)
             return
         self.stats.readings += 1
-        self._key_failures = 0
-        clear_key_problem(self.hass, self.config_entry.entry_id)
+        if self._key_failures:  # the keys work again (not on every push: this is hot)
+            self._key_failures = 0
+            clear_key_problem(self.hass, self.config_entry.entry_id)
         if self._outage_logged:
             _LOGGER.info("Readings from the HAN port %s are back", self.port)
             self._outage_logged = False

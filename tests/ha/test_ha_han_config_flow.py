@@ -9,11 +9,13 @@ from ha_helpers import han_entry_data, wait_until
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from test_ha_config_flow import _menu
 
 from custom_components.mbus_han import config_flow
 from custom_components.mbus_han.const import DOMAIN
+from custom_components.mbus_han.issues import key_issue_id
 from custom_components.mbus_han.protocol.han import SecurityKeys, Transport
 from custom_components.mbus_han.protocol.han.simulator import Maker
 
@@ -174,6 +176,8 @@ async def test_keys_that_stop_working_ask_for_new_ones(hass, han_factory):
     assert entry.data["key"] == KEY
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, key_issue_id(entry.entry_id)) is None
 
 
 async def test_reconfigure_while_loaded_releases_the_port(hass, han_factory):
