@@ -63,12 +63,12 @@ def _mbus_adder(
             medium = telegram.header.medium if telegram.header else None
             meter_id = meter_identifier(address, telegram)
             for record in telegram.records:
-                description = describe_record(record, medium)
                 unique_id = f"{meter_id}-{record.key}"
-                if description is None or unique_id in known:
-                    continue
+                if unique_id in known:
+                    continue  # every poll: decided once per record
                 known.add(unique_id)
-                new.append(MbusRecordSensor(coordinator, address, telegram, description))
+                if (description := describe_record(record, medium)) is not None:
+                    new.append(MbusRecordSensor(coordinator, address, telegram, description))
         if new:
             async_add_entities(new)
 
@@ -111,11 +111,12 @@ def _han_adder(
         new: list[HanValueSensor | HanIdentitySensor] = []
         for code, value in data.values.items():
             unique_id = f"{meter_id}-{code}"
-            description = describe_value(code, value.quantity)
-            if description is None or unique_id in known or unique_id in restored:
-                continue
+            if unique_id in known:
+                continue  # every push: decided once per value
             known.add(unique_id)
-            new.append(HanValueSensor(coordinator, meter_id, description))
+            description = describe_value(code, value.quantity)
+            if description is not None and unique_id not in restored:
+                new.append(HanValueSensor(coordinator, meter_id, description))
         for identity in IDENTITY_SENSORS:
             unique_id = f"{meter_id}-{identity.key}"
             if unique_id not in known and identity.has_fn(data.meter, data.clock):
