@@ -95,7 +95,7 @@ METHOD_MANUAL = "manual"
 HAN_TEST_TIMEOUT = SILENCE_TIMEOUT
 
 
-def _port_selector(ports: list[tuple[str, str]]) -> Any:
+async def _port_selector() -> Any:
     """Detected ports to pick from; a path or socket:// / rfc2217:// URL may be typed.
 
     Home Assistant 2026.x has its own serial-port selector (with by-id names and serial
@@ -103,6 +103,10 @@ def _port_selector(ports: list[tuple[str, str]]) -> Any:
     """
     if SerialPortSelector is not None:
         return SerialPortSelector()
+    try:
+        ports = [(p.device, f"{p.device} ({p.description})") for p in await async_list_ports()]
+    except OSError:
+        ports = []
     return SelectSelector(
         SelectSelectorConfig(
             options=[SelectOptionDict(value=device, label=label) for device, label in ports],
@@ -260,13 +264,6 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options: the poll interval."""
         return MbusHanOptionsFlow()
 
-    async def _port_choices(self) -> list[tuple[str, str]]:
-        try:
-            ports = await async_list_ports()
-        except OSError:
-            ports = []
-        return [(p.device, f"{p.device} ({p.description})") for p in ports]
-
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """What is on the port: an M-Bus meter bus, or a smart meter's HAN port."""
         return self.async_show_menu(step_id="user", menu_options=[KIND_MBUS, KIND_HAN])
@@ -300,7 +297,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _han_schema(self) -> vol.Schema:
         return vol.Schema(
             {
-                vol.Required(CONF_PORT): _port_selector(await self._port_choices()),
+                vol.Required(CONF_PORT): await _port_selector(),
                 vol.Required(CONF_METER, default=METER_AUTO): SelectSelector(
                     SelectSelectorConfig(
                         options=[METER_AUTO, *HAN_METER_PARITY],
@@ -340,7 +337,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         schema = vol.Schema(
             {
-                port_key: _port_selector(await self._port_choices()),
+                port_key: await _port_selector(),
                 vol.Required(CONF_BAUDRATE, default=str(DEFAULT_BAUDRATE)): SelectSelector(
                     SelectSelectorConfig(
                         options=[str(rate) for rate in MBUS_BAUD_RATES],
@@ -512,9 +509,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = error
         schema = vol.Schema(
             {
-                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): _port_selector(
-                    await self._port_choices()
-                ),
+                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): await _port_selector(),
                 vol.Required(
                     CONF_BAUDRATE, default=str(entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
                 ): SelectSelector(
