@@ -105,5 +105,18 @@ def mmbt3904(ref: str) -> Part:
     )
 
 
+def pi_uart_header(ref: str) -> Part:
+    """The 1x4 header to the Pi's 3V3, TXD, RXD and GND (wired to the board, not on it)."""
+    return Part(
+        ref,
+        lib.connector("Conn_01x04", 4, "Pin header 1x4, 2.54 mm"),
+        "Pi UART",
+        "Connector_PinHeader_2.54mm:PinHeader_1x04_P2.54mm_Vertical",
+        "Wurth Elektronik",
+        "61300411121",
+        off_board=True,
+    )
+
+
 def _metric(size: str) -> str:
     return {"0805": "2012Metric", "1206": "3216Metric", "2010": "5025Metric"}[size]

@@ -9,6 +9,7 @@ offset, so the threshold follows the quiescent current of however many meters ar
 from __future__ import annotations
 
 from hardware.eda import library as lib
+from hardware.eda import stock
 from hardware.eda.model import Circuit, Part
 from hardware.eda.stock import capacitor, electrolytic, mmbt3904, resistor, semiconductor
 
@@ -264,17 +265,7 @@ def _receiver(c: Circuit, fixed_threshold: bool) -> None:
 
 def _pi_header(c: Circuit) -> None:
     """J2: to the Pi's header pins 1 (3V3), 8 (GPIO14 TXD), 10 (GPIO15 RXD), 6 (GND)."""
-    j2 = c.add(
-        Part(
-            "J2",
-            lib.connector("Conn_01x04", 4, "Pin header 1x4, 2.54 mm"),
-            "Pi UART",
-            "Connector_PinHeader_2.54mm:PinHeader_1x04_P2.54mm_Vertical",
-            "Wurth Elektronik",
-            "61300411121",
-            off_board=True,
-        )
-    )
+    j2 = c.add(stock.pi_uart_header("J2"))
     c.connect("+3V3", j2["1"])
     c.connect("TXD", j2["2"])
     c.connect("RXD", j2["3"])

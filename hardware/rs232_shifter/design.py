@@ -8,6 +8,7 @@ converters that take power or a ready signal from them.
 from __future__ import annotations
 
 from hardware.eda import library as lib
+from hardware.eda import stock
 from hardware.eda.model import Circuit, Part
 from hardware.eda.stock import capacitor, resistor, semiconductor
 
@@ -40,17 +41,7 @@ def build() -> Circuit:
             off_board=True,
         )
     )
-    j2 = c.add(
-        Part(
-            "J2",
-            lib.connector("Conn_01x04", 4, "Pin header 1x4, 2.54 mm"),
-            "Pi UART",
-            "Connector_PinHeader_2.54mm:PinHeader_1x04_P2.54mm_Vertical",
-            "Wurth Elektronik",
-            "61300411121",
-            off_board=True,
-        )
-    )
+    j2 = c.add(stock.pi_uart_header("J2"))
     c1, c2, c3, c4, c5 = caps
     c.connect("C1P", u1["C1+"], c1["1"])
     c.connect("C1M", u1["C1-"], c1["2"])
