@@ -23,6 +23,7 @@ from custom_components.mbus_han.protocol.han import HanReading, HanStreamDecoder
 from custom_components.mbus_han.protocol.han.simulator import Faults, HanSimulator, Maker, Wiring
 from custom_components.mbus_han.protocol.simio import PtyEndpoint, open_pty, write_paced
 
+from .harness import point_link
 from .mbus_rig import Truth
 
 BAUDRATE = 2400
@@ -63,11 +64,7 @@ class HanMeter:
         self.pty = await open_pty()
         # A second handle on the slave side, to see (and drop) what nobody reads.
         self._slave_fd = os.open(self.pty.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-        tmp = self.link.with_suffix(".new")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        tmp.symlink_to(self.pty.path)
-        tmp.replace(self.link)
+        point_link(self.link, self.pty.path)
 
     async def unplug(self) -> None:
         """Link gone, pty closed: the reader gets an error, reopening fails."""

@@ -199,6 +199,15 @@ class HomeAssistantProcess:
         return time.time() - begin
 
 
+def point_link(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` in one step, as udev swaps a /dev/serial/by-id/ link."""
+    tmp = link.with_suffix(".new")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target)
+    tmp.replace(link)
+
+
 def die_with_parent() -> None:
     """In a child before exec: get SIGTERM when the driver dies (Linux ``PR_SET_PDEATHSIG``).
 

@@ -38,7 +38,7 @@ from custom_components.mbus_han.protocol.mbus.simulator.sources import Payload, 
 from custom_components.mbus_han.protocol.mbus.telegram import decode_user_data
 from custom_components.mbus_han.protocol.simio import PtyEndpoint
 
-from .harness import die_with_parent
+from .harness import die_with_parent, point_link
 
 type Value = int | float | str | None
 
@@ -117,11 +117,7 @@ class UsbPort:
     async def plug(self) -> None:
         """A new pty (new /dev/pts/N) and the link pointing at it."""
         self.pty = await self.bus.start_pty()
-        tmp = self.link.with_suffix(".new")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        tmp.symlink_to(self.pty.path)
-        tmp.replace(self.link)
+        point_link(self.link, self.pty.path)
 
     async def unplug(self) -> None:
         """Remove the link and close the pty: readers get an error, reopening fails."""
