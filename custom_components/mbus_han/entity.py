@@ -13,6 +13,7 @@ from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .protocol.mbus.manufacturer import manufacturer_name
 from .protocol.mbus.model import Quantity, Telegram
+from .protocol.mbus.products import model_text
 
 
 def meter_identifier(address: str, telegram: Telegram) -> str:
@@ -54,9 +55,8 @@ def meter_device_info(
         **via_port(port_device_id, entry_id),
     )
     if header is not None and header.manufacturer:
-        medium = header.medium.name.replace("_", " ").capitalize() if header.medium else None
         info["manufacturer"] = manufacturer_name(header.manufacturer)
-        info["model"] = " ".join(part for part in (medium, f"version {header.version}") if part)
+        info["model"] = model_text(header)
         info["serial_number"] = header.id_text
         info["name"] = f"{manufacturer_name(header.manufacturer)} {header.id_text}"
     else:

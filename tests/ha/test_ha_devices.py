@@ -103,3 +103,19 @@ def test_a_device_is_named_by_its_stable_link(tmp_path):
     assert _stable_device_path(str(device), by_id) == str(link)
     assert _stable_device_path(str(tmp_path / "ttyUSB1"), by_id) == str(tmp_path / "ttyUSB1")
     assert _stable_device_path(str(device), tmp_path / "missing") == str(device)
+
+
+async def test_meter_device_model_names_the_product(hass, bus_factory, heat_meter, kamstrup_meter):
+    """libmbus names KAM version 8 "Kamstrup Multical 601"; SLB 0x1A is in no table."""
+    _, port = await bus_factory(heat_meter, kamstrup_meter)
+    entry = MockConfigEntry(domain=DOMAIN, data=mbus_entry_data(port, ["0", "5"]), unique_id=port)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    models = {
+        device.serial_number: device.model
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if device.serial_number
+    }
+    assert models["12345678"] == "Heat meter (version 26)"
+    assert "Kamstrup Multical 601" in models.values()
