@@ -1,7 +1,7 @@
 """Benchmark: frame and decode the HAN corpus pushes with our decoder and with amshan.
 
 Run from the repository root: ``.venv/bin/python benchmarks/han_decode.py``. Every intact push
-of ``../shared/corpus/han`` that amshan can read (HDLC frames, and LLC payloads wrapped in an
+of ``tests/fixtures/han`` that amshan can read (HDLC frames, and LLC payloads wrapped in an
 HDLC frame) goes through a stream framer and the list decoder of each library, as a live
 reader would: bytes in, values out. Per frame the time is the best of several repeats; the
 summary is the median over the frames both decode, and both must agree on active power import.
@@ -30,8 +30,8 @@ from custom_components.mbus_han.protocol.errors import DecodeError  # noqa: E402
 from custom_components.mbus_han.protocol.han.decoder import HanStreamDecoder  # noqa: E402
 from custom_components.mbus_han.protocol.han.hdlc import encode_hdlc_frame  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "han"
-FILES = ("aidon", "kaifa", "kamstrup", "hdlc_edge_cases")
+CORPUS = ROOT / "tests" / "fixtures" / "han"
+FILES = ("aidon", "kaifa", "kamstrup", "hdlc_edge_cases", "built")
 TARGET_RATIO = 20
 
 

@@ -1,7 +1,7 @@
 """Benchmark: decode the libmbus reference corpus with our decoder and with pyMeterBus.
 
 Run from the repository root: ``.venv/bin/python benchmarks/mbus_decode.py``. For every
-telegram in ``../shared/corpus/mbus/libmbus/test-frames`` both decoders parse the frame and
+telegram in ``tests/fixtures/mbus/libmbus/test-frames`` both decoders parse the frame and
 interpret every record (value, unit, function, storage); the per-telegram time is the best of
 several repeats, and the table shows the median over the telegrams both decode. It also
 counts, per decoder, the telegrams whose every numeric value agrees with libmbus's decoding.
@@ -29,7 +29,7 @@ from test_mbus_conformance_libmbus import DEVIATIONS  # noqa: E402 - records lib
 from custom_components.mbus_han.protocol.mbus.model import Telegram  # noqa: E402
 from custom_components.mbus_han.protocol.mbus.telegram import decode_frame  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "mbus" / "libmbus" / "test-frames"
+CORPUS = ROOT / "tests" / "fixtures" / "mbus" / "libmbus" / "test-frames"
 
 
 def ours(raw: bytes) -> list[object]:

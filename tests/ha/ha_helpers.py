@@ -24,7 +24,7 @@ from custom_components.mbus_han.const import (
 # 38400 baud keeps the answer windows of silent addresses short, so tests stay fast.
 TEST_BAUD = 38400
 SLB_ID = 12345678
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures"  # vendored reference data
 HAN_START = datetime(2026, 12, 2, 10, 59, 40)
 HEAT_METER_TIME = datetime(2026, 12, 2, 14, 13)  # the heat meter's clock, fixed
 KAMSTRUP_601 = CORPUS / "mbus" / "libmbus" / "test-frames" / "kamstrup_multical_601.hex"

@@ -30,7 +30,7 @@ from custom_components.mbus_han.protocol.han import MeterClock, Quantity
 from custom_components.mbus_han.protocol.mbus.model import Medium, Telegram
 from custom_components.mbus_han.protocol.mbus.telegram import decode_telegram_bytes
 
-FRAMES = Path(__file__).resolve().parents[2].parent / "shared/corpus/mbus/libmbus/test-frames"
+FRAMES = Path(__file__).resolve().parents[1] / "fixtures/mbus/libmbus/test-frames"
 _DASHBOARD_TOTALS = {SensorDeviceClass.ENERGY, SensorDeviceClass.WATER, SensorDeviceClass.GAS}
 
 

@@ -1,4 +1,8 @@
-"""Access to the shared HAN corpus (``../shared/corpus/han``), which stays beside the repository."""
+"""Access to the HAN reference cases vendored in ``tests/fixtures/han`` (provenance in its README).
+
+``../shared/corpus/han`` beside the repository, where present, adds the cases we may not ship
+(``SHARED_ONLY_CASES``); tests over those skip when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,32 @@ import json
 from pathlib import Path
 from typing import Any
 
-HAN_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "han"
-FILES = ("aidon", "kaifa", "kamstrup", "hdlc_edge_cases", "encrypted")
+REPOSITORY = Path(__file__).resolve().parents[2]
+HAN_CORPUS = REPOSITORY / "tests" / "fixtures" / "han"
+SHARED_HAN_CORPUS = REPOSITORY.parent / "shared" / "corpus" / "han"
+FILES = ("aidon", "kaifa", "kamstrup", "hdlc_edge_cases", "encrypted", "built")
 IDENTITY_KEYS = ("list_version", "meter_id", "meter_type")
 
 type Case = dict[str, Any]
 
 
-def load_cases() -> list[Case]:
-    """Every case of every corpus file, in file order."""
+def load_cases(folder: Path = HAN_CORPUS) -> list[Case]:
+    """Every case of every corpus file in ``folder``, in file order."""
     cases: list[Case] = []
     for name in FILES:
-        cases.extend(json.loads((HAN_CORPUS / f"{name}.json").read_text()))
+        path = folder / f"{name}.json"
+        if path.exists():
+            cases.extend(json.loads(path.read_text()))
     return cases
 
 
 CASES = load_cases()
 BY_NAME = {case["name"]: case for case in CASES}
+SHARED_ONLY_CASES = [
+    case
+    for case in (load_cases(SHARED_HAN_CORPUS) if SHARED_HAN_CORPUS.is_dir() else [])
+    if case["name"] not in BY_NAME
+]
 
 
 def raw(case: Case) -> bytes:

@@ -36,8 +36,8 @@ def test_decode_prints_the_documented_schema(capsys, tmp_path) -> None:
 
 
 def test_rejected_frame_is_an_error_object_and_exit_1(capsys, tmp_path) -> None:
-    good = BY_NAME["aidon_6534_list3"]["hex"]
-    bad = BY_NAME["aidon_hourly_incorrect_pkg_crc"]["hex"]
+    good = BY_NAME["aidon_6525_list3_3wire_it_hdlc_built"]["hex"]
+    bad = BY_NAME["aidon_6525_list3_3wire_it_hdlc_built_bad_fcs"]["hex"]
     code, objects = _run(capsys, tmp_path, [good, bad, "not hex"])
     assert code == EXIT_FAILURE
     assert "values" in objects[0]
@@ -67,7 +67,7 @@ def test_encrypted_mbus_stream_with_key(capsys, tmp_path) -> None:
 
 
 def test_wrong_auth_key_names_the_error(capsys, tmp_path) -> None:
-    case = BY_NAME["gcm_authenticated_apdu_wrong_auth_key"]
+    case = BY_NAME["gcm_authenticated_apdu_built_wrong_auth_key"]
     options = ("--key", case["key_hex"], "--auth-key", case["auth_key_hex"])
     code, objects = _run(capsys, tmp_path, [case["hex"]], *options)
     assert code == EXIT_FAILURE

@@ -1,4 +1,4 @@
-"""Every case of the shared HAN corpus: values, units, identities, clocks, and every rejection."""
+"""Every case of the vendored HAN corpus: values, units, identities, clocks, and every rejection."""
 
 import pytest
 from han_corpus import (
@@ -43,13 +43,13 @@ CIPHERED_CASES = [case for case in CASES if "decrypted_apdu_hex" in case]
 
 
 def test_corpus_is_complete() -> None:
-    # The README's counts: 46 cases, 23 decode to 295 values, 5 framing-only, 17 refused
-    # (14 that must be, 3 where refusing is one of two right answers).
-    assert len(CASES) == 46
-    assert len(VALUE_CASES) == 23
-    assert sum(len(case["expected"]) for case in VALUE_CASES) == 295
+    # The counts of tests/fixtures/han/README.md: 51 cases, 24 decode to 302 values, 5 are
+    # framing-only, 22 refused (18 that must be, 4 where refusing is one of two right answers).
+    assert len(CASES) == 51
+    assert len(VALUE_CASES) == 24
+    assert sum(len(case["expected"]) for case in VALUE_CASES) == 302
     assert len(FRAMING_CASES) == 5
-    assert len(REJECT_CASES) + len(EITHER_CASES) == 17
+    assert (len(REJECT_CASES), len(EITHER_CASES)) == (18, 4)
 
 
 @pytest.mark.parametrize("case", VALUE_CASES, ids=_ids(VALUE_CASES))
@@ -130,7 +130,10 @@ def test_broken_hdlc_frames_never_reach_the_decoder(case) -> None:
 
 
 def test_wrong_tag_and_wrong_key_are_specific_errors() -> None:
-    for name in ("gcm_authenticated_apdu_bad_tag", "gcm_authenticated_apdu_wrong_auth_key"):
+    for name in (
+        "gcm_authenticated_apdu_built_bad_tag",
+        "gcm_authenticated_apdu_built_wrong_auth_key",
+    ):
         case = BY_NAME[name]
         with pytest.raises(AuthenticationTagError):
             decode_message(raw(case), _keys(case))
@@ -184,7 +187,7 @@ def test_security_header_and_plaintext(case) -> None:
 
 def test_gcm_vector_without_auth_key_still_decrypts() -> None:
     # Without the authentication key the tag cannot be checked: decrypt, mark unauthenticated.
-    case = BY_NAME["gcm_authenticated_apdu"]
+    case = BY_NAME["gcm_authenticated_apdu_built"]
     ciphered = parse_ciphered(raw(case))
     keys = SecurityKeys.from_hex(case["key_hex"])
     assert decipher(ciphered, keys).hex().upper() == case["decrypted_apdu_hex"]

@@ -29,7 +29,7 @@ def _queue_reader(queue: asyncio.Queue):
 
 
 async def test_idle_line_releases_a_push_held_behind_a_cut_frame() -> None:
-    long_frame = raw(BY_NAME["aidon_6534_list3"])
+    long_frame = raw(BY_NAME["aidon_6525_list3_3wire_it_hdlc_built"])
     short_frame = raw(BY_NAME["aidon_list1_raw_7d_inside"])
     queue: asyncio.Queue = asyncio.Queue()
     queue.put_nowait(long_frame[:80])  # the meter reset mid-frame

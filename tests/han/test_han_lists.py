@@ -11,20 +11,21 @@ from custom_components.mbus_han.protocol.errors import DecodeError
 from custom_components.mbus_han.protocol.han.decoder import decode_llc, decode_message
 from custom_components.mbus_han.protocol.han.hdlc import parse_hdlc_frame
 
-NORWEGIAN_TYPE = b"6841121BN243101040"
+KAMSTRUP_HOURLY = "kamstrup_6861111_list3_1phase_nullpad_hdlc_built"
+NORWEGIAN_TYPE = b"6861111BN242101040"
 SWEDISH_TYPE = b"6841138BN245101090"  # the Swedish unit of kamstrup_6841138_se_list2
 ENERGIES = ("1-1:1.8.0.255", "1-1:2.8.0.255", "1-1:3.8.0.255", "1-1:4.8.0.255")
 
 
 def _kamstrup_hourly_payload() -> bytes:
-    return parse_hdlc_frame(raw(BY_NAME["kamstrup_6841121_list3"])).information
+    return parse_hdlc_frame(raw(BY_NAME[KAMSTRUP_HOURLY])).information
 
 
 def test_swedish_kamstrup_energy_is_counted_in_wh() -> None:
     payload = _kamstrup_hourly_payload()
     assert payload.count(NORWEGIAN_TYPE) == 1
     swedish = decode_llc(payload.replace(NORWEGIAN_TYPE, SWEDISH_TYPE))
-    norwegian = expected_values(BY_NAME["kamstrup_6841121_list3"])
+    norwegian = expected_values(BY_NAME[KAMSTRUP_HOURLY])
     for code in ENERGIES:
         # The same raw count: 10 Wh steps in Norway, Wh in Sweden.
         assert swedish.values[code].value == pytest.approx(norwegian[code] / 10)
@@ -40,7 +41,7 @@ def test_unknown_list_version_leaves_unscaled_values_out() -> None:
     # No table for this list: the bare numbers have no known scaling, so none is reported.
     assert reading.values == {}
     assert set(reading.skipped) >= set(ENERGIES)
-    assert reading.meter.meter_id == BY_NAME["kamstrup_6841121_list3"]["expected"]["meter_id"]
+    assert reading.meter.meter_id == BY_NAME[KAMSTRUP_HOURLY]["expected"]["meter_id"]
 
 
 def test_scaler_unit_that_contradicts_the_code_is_refused() -> None:
@@ -61,11 +62,11 @@ def test_kaifa_positional_list_of_unknown_length_is_refused() -> None:
 
 
 def test_invalid_clock_is_absent_but_values_stay() -> None:
-    case = BY_NAME["aidon_6534_list3"]
+    case = BY_NAME["aidon_6525_list3_3wire_it_hdlc_built"]
     frame_info = parse_hdlc_frame(raw(case)).information
-    clock = bytes.fromhex("07E4071502150000FF000000")
+    clock = bytes.fromhex(case["clock_raw"]["hex"])
     assert frame_info.count(clock) == 1
-    broken = frame_info.replace(clock, bytes.fromhex("07E40D1502150000FF000000"))  # month 13
+    broken = frame_info.replace(clock, clock[:2] + b"\x0d" + clock[3:])  # month 13
     reading = decode_llc(broken)
     assert reading.clock is None
     assert reading.values["1-0:1.8.0.255"].value == case["expected"]["1-0:1.8.0.255"]

@@ -158,7 +158,7 @@ def test_framer_buffer_stays_bounded_on_endless_junk() -> None:
 
 
 def test_segmented_frames_are_joined() -> None:
-    case = BY_NAME["aidon_6534_list3"]
+    case = BY_NAME["aidon_6525_list3_3wire_it_hdlc_built"]
     info = parse_hdlc_frame(raw(case)).information
     parts = [info[:100], info[100:250], info[250:]]
     stream = b"".join(

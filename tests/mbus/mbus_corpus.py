@@ -1,13 +1,13 @@
-"""Access to the shared M-Bus reference corpus (``../shared/corpus/mbus/libmbus``).
+"""Access to libmbus's reference telegrams, vendored in ``tests/fixtures/mbus/libmbus``.
 
-The corpus stays where it is, beside the repository; tests read it from there.
+Provenance and licence (BSD, rSCADA / Raditex Control) are in ``tests/fixtures/mbus/README.md``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-LIBMBUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mbus" / "libmbus"
+LIBMBUS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "mbus" / "libmbus"
 TEST_FRAMES = LIBMBUS / "test-frames"
 ERROR_FRAMES = LIBMBUS / "error-frames"
 UNSUPPORTED_FRAMES = LIBMBUS / "unsupported-frames"

@@ -1,4 +1,4 @@
-"""Conformance with libmbus's decodings of real telegrams (``../shared/corpus/mbus/libmbus``).
+"""Conformance with libmbus's decodings of real telegrams (``tests/fixtures/mbus/libmbus``).
 
 Every telegram in ``test-frames/`` must decode, and every record must match libmbus's
 normalised XML on value (relative tolerance 1e-9, plus libmbus's six printed decimals),

@@ -43,7 +43,7 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
 from custom_components.mbus_han.protocol.mbus.simulator.bus import superimpose
 from custom_components.mbus_han.protocol.mbus.telegram import decode_frame, decode_user_data
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mbus" / "libmbus"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mbus" / "libmbus"
 IDENTITY = Identity(12345678, "SLB", 0x1A, 0x04)
 
 
@@ -197,7 +197,6 @@ def test_superimposed_answers():
         parse_frame(superimpose([(30, a), (77, b)]))
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
 def test_replay_of_a_corpus_telegram():
     path = CORPUS / "test-frames" / "allmess_cf50.hex"
     source = ReplaySource.from_file(path)
