@@ -82,7 +82,7 @@ def test_built_hdlc_frames_carry_their_source_payload() -> None:
 
 
 @pytest.mark.skipif(not SHARED_ONLY_CASES, reason="../shared/corpus/han not beside the repository")
-@pytest.mark.parametrize("case", SHARED_ONLY_CASES, ids=lambda case: case["name"])
+@pytest.mark.parametrize("case", SHARED_ONLY_CASES, ids=[c["name"] for c in SHARED_ONLY_CASES])
 def test_cases_we_do_not_ship(case) -> None:
     keys = SecurityKeys.from_hex(case.get("key_hex"), case.get("auth_key_hex"))
     if case.get("must_reject"):
