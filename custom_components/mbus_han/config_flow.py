@@ -72,12 +72,13 @@ from .protocol.errors import (
     ProtocolError,
     TransportError,
 )
-from .protocol.han import HanStreamDecoder, SecurityKeys, Transport
+from .protocol.han import SecurityKeys, Transport
 from .protocol.han.listen import wait_for_push
 from .protocol.mbus.master import MbusMaster, parse_address
 from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
 from .protocol.transport import SerialSettings, async_list_ports, open_port
+from .supervisor import DecoderCrash, SupervisedDecoder
 
 try:  # Home Assistant 2026.x
     from homeassistant.helpers.selector import (  # type: ignore[attr-defined,unused-ignore]
@@ -118,6 +119,8 @@ async def _port_selector() -> Any:
 
 def _error_key(err: ProtocolError) -> str:
     """The translation key of the form error for a protocol failure."""
+    if isinstance(err, DecoderCrash):
+        return "decoder_failed"
     if isinstance(err, EncryptionKeyRequiredError):
         return "key_required"
     if isinstance(err, AuthenticationTagError):
@@ -223,11 +226,14 @@ async def _han_test(port: str, meter: str, keys: SecurityKeys) -> _HanTestResult
     """
     parities = [HAN_METER_PARITY[meter]] if meter in HAN_METER_PARITY else ["E", "N"]
     for parity in parities:
-        decoders = [HanStreamDecoder(transport, keys) for transport in Transport]
+        decoders = [SupervisedDecoder(transport, keys, _log_crash) for transport in Transport]
         try:
             async with await open_port(port, SerialSettings(HAN_BAUDRATE, parity=parity)) as line:
                 decoder, _ = await wait_for_push(
-                    line.read, decoders, timeout=HAN_TEST_TIMEOUT / len(parities), fatal=KEY_ERRORS
+                    line.read,
+                    decoders,
+                    timeout=HAN_TEST_TIMEOUT / len(parities),
+                    fatal=(*KEY_ERRORS, DecoderCrash),
                 )
         except TimeoutError:
             continue
@@ -236,6 +242,11 @@ async def _han_test(port: str, meter: str, keys: SecurityKeys) -> _HanTestResult
             return _HanTestResult(parity, error=_error_key(err), detail=str(err))
         return _HanTestResult(parity, decoder.transport)
     return _HanTestResult(parities[0], error="no_data")
+
+
+def _log_crash(err: Exception, raw: bytes) -> None:
+    """A decoder bug met in a test listen: the form says so; the log keeps the evidence."""
+    _LOGGER.error("The decoder failed on %s", raw.hex(" ").upper(), exc_info=err)
 
 
 class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):

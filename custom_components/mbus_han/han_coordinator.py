@@ -53,6 +53,7 @@ from .protocol.han import (
 from .protocol.han.clock import MeterClock
 from .protocol.han.listen import listen
 from .protocol.transport import SerialPort, SerialSettings, open_port
+from .supervisor import CrashLog, DecoderCrash, SupervisedDecoder, call_listeners_isolated
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -137,6 +138,8 @@ class HanStats:
     readings: int = 0
     undecodable: int = 0
     key_errors: int = 0
+    crashes: int = 0  # unexpected exceptions caught by the supervisor (bugs)
+    listener_restarts: int = 0  # times the listening loop itself failed and was restarted
 
 
 class HanCoordinator(DataUpdateCoordinator[HanData]):
@@ -160,13 +163,17 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self.port_device_id = ""  # the device registry id of the port, set at setup
         self.stats = HanStats()
         self.raw_bytes: deque[int] = deque(maxlen=RAW_BYTES_KEPT)
-        self.decoder = HanStreamDecoder(
-            Transport(entry.data.get(CONF_TRANSPORT, Transport.HDLC)), self.keys
+        self.crashes = CrashLog(_LOGGER, self.port)
+        self.decoder: HanStreamDecoder = SupervisedDecoder(
+            Transport(entry.data.get(CONF_TRANSPORT, Transport.HDLC)),
+            self.keys,
+            on_crash=lambda err, raw: self._crashed("decoding a push", err, raw),
         )
         self.data = HanData()
         self._port: SerialPort | None = None
         self._task: asyncio.Task[None] | None = None
         self._outage_logged = False
+        self._outage = ("han_silent", "")  # translation key and detail of the current outage
         self._key_failures = 0
 
     @property
@@ -219,29 +226,53 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         if port is not None:
             await port.close()
 
+    def _crashed(self, what: str, err: Exception, raw: bytes) -> None:
+        self.stats.crashes += 1
+        self.crashes.record(what, err, raw)
+
+    def _recent_bytes(self) -> bytes:
+        return bytes(self.raw_bytes)[-512:]
+
     async def _run(self) -> None:
-        """Listen, and after every loss reopen with a growing delay, until cancelled."""
+        """Listen, and after every loss reopen with a growing delay, until cancelled.
+
+        The supervisor: whatever ends the listening (the port, a silent meter, or a bug
+        raising anything at all) makes the entities unavailable and starts it again.
+        """
         failures = 0
         while True:
             readings_before = self.stats.readings
             try:
-                if self._port is None:
-                    self._port = await self._open()
-                silent = await self._listen(self._port)
-            except TransportError as err:
-                self.stats.port_errors += 1
-                self._set_outage("port_lost", str(err))
-            else:
-                if silent:
-                    self.stats.silences += 1
-                    self._set_outage("han_silent", f"{SILENCE_TIMEOUT:.0f} s")
-                    # Reopen: a gateway's TCP connection can die without a word.
-            await self._close()
+                await self._listen_until_lost()
+            except Exception as err:  # noqa: BLE001 - a bug must not end listening for good
+                self.stats.listener_restarts += 1
+                self._crashed("listening", err, self._recent_bytes())
+                self._set_outage("listener_failed", f"{type(err).__name__}: {err}")
+            try:
+                await self._close()
+            except Exception as err:  # noqa: BLE001
+                self._port = None
+                self._crashed("closing the port", err, b"")
             if self.stats.readings > readings_before:  # it worked for a while: start over
                 failures = 0
             delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
             failures += 1
             await asyncio.sleep(delay)
+
+    async def _listen_until_lost(self) -> None:
+        """Open the port if needed and listen until it fails or the meter falls silent."""
+        try:
+            if self._port is None:
+                self._port = await self._open()
+            silent = await self._listen(self._port)
+        except TransportError as err:
+            self.stats.port_errors += 1
+            self._set_outage("port_lost", str(err))
+        else:
+            if silent:
+                self.stats.silences += 1
+                self._set_outage("han_silent", f"{SILENCE_TIMEOUT:.0f} s")
+                # Reopen: a gateway's TCP connection can die without a word.
 
     async def _listen(self, port: SerialPort) -> bool:
         """Decode pushes until the port fails (raises) or the meter is silent (True)."""
@@ -263,6 +294,12 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
 
     @callback
     def _on_result(self, result: HanReading | DecodeError) -> None:
+        try:
+            self._take(result)
+        except Exception as err:  # noqa: BLE001 - one push must not end the listener
+            self._crashed("handling a push", err, self._recent_bytes())
+
+    def _take(self, result: HanReading | DecodeError) -> None:
         if isinstance(result, DecodeError):
             self._on_decode_error(result)
             return
@@ -278,6 +315,8 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
 
     def _on_decode_error(self, err: DecodeError) -> None:
         self.stats.undecodable += 1
+        if isinstance(err, DecoderCrash):
+            return  # logged (once) and counted by the supervisor
         if isinstance(err, KEY_ERRORS):
             self.stats.key_errors += 1
             self._key_failures += 1
@@ -288,11 +327,8 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
 
     def _set_outage(self, translation_key: str, error: str) -> None:
         """Entities unavailable; one warning per outage, not one per retry."""
-        self.last_exception = UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=translation_key,
-            translation_placeholders={"port": self.port, "error": error},
-        )
+        self._outage = (translation_key, error)
+        self.last_exception = self._outage_error()
         if not self._outage_logged:
             _LOGGER.warning("HAN port %s: %s", self.port, self.last_exception)
             self._outage_logged = True
@@ -301,6 +337,28 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self.last_update_success = False
             self.async_update_listeners()
 
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell every entity; one that raises is reported and the others still update."""
+        call_listeners_isolated(
+            [update for update, _ in list(self._listeners.values())],
+            lambda err: self._crashed("updating an entity", err, self._recent_bytes()),
+        )
+
     async def _async_update_data(self) -> HanData:
-        """Nothing to fetch: the data is what the meter pushed last."""
+        """Nothing to fetch: the data is what the meter pushed last.
+
+        During an outage (``update_entity``, say) the outage stands: stale values must not
+        come back as available.
+        """
+        if self._outage_logged:
+            raise self._outage_error()
         return self.data
+
+    def _outage_error(self) -> UpdateFailed:
+        translation_key, error = self._outage
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"port": self.port, "error": error},
+        )

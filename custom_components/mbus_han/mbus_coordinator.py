@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
@@ -23,9 +23,10 @@ from .const import (
 from .issues import clear_port_permission, report_port_permission
 from .protocol.errors import PortPermissionError, ProtocolError, TransportError
 from .protocol.mbus.frames import Frame, encode_frame
-from .protocol.mbus.master import Address, MbusMaster, parse_address
+from .protocol.mbus.master import Address, MbusMaster, Reading, parse_address
 from .protocol.mbus.model import Record, Telegram
 from .protocol.transport import SerialSettings
+from .supervisor import CrashLog, RecordingChannel, call_listeners_isolated
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -65,6 +66,8 @@ class MbusStats:
     reads_ok: int = 0
     reads_failed: int = 0
     port_errors: int = 0
+    reconnects: int = 0  # connections found closed (idle gateways) and reopened at once
+    crashes: int = 0  # unexpected exceptions caught by the supervisor (bugs)
 
 
 class MbusCoordinator(DataUpdateCoordinator[MbusData]):
@@ -92,7 +95,10 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self._silent: set[str] = set()  # meters reported silent (one warning each)
         self.stats = MbusStats()
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
+        self.crashes = CrashLog(_LOGGER, self.port)
         self._master: MbusMaster | None = None
+        self._channel: RecordingChannel | None = None
+        self._may_reconnect = True
 
     def set_poll_interval(self, interval: timedelta) -> None:
         """Poll every ``interval`` from now on (the options flow's setting)."""
@@ -140,23 +146,29 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                     translation_placeholders={"port": self.port, "error": str(err)},
                 ) from err
             clear_port_permission(self.hass, self.config_entry.entry_id)
+            self._channel = RecordingChannel(self._master.link.channel)
+            self._master.link.channel = self._channel
         return self._master
 
     async def _close_master(self) -> None:
         master, self._master = self._master, None
+        self._channel = None
         if master is not None:
             await master.close()
 
-    async def _async_update_data(self) -> MbusData:
-        self.stats.polls += 1
+    async def _read(self, address: Address) -> Reading:
+        """Read one meter; a connection found closed is reopened once, at once.
+
+        Network gateways drop idle TCP connections (often after a minute or two), and the
+        master only notices at the next request: that is no failed poll.
+        """
         master = await self._open_master()
-        data = MbusData()
-        for text, address in self.addresses.items():
-            try:
-                reading = await master.read(address)
-            except TransportError as err:
+        try:
+            return await master.read(address)
+        except TransportError as err:
+            await self._close_master()
+            if not self._may_reconnect:
                 # The port itself is gone (USB unplugged, gateway down): reopen next time.
-                await self._close_master()
                 self.stats.port_errors += 1
                 self._port_failed()
                 raise UpdateFailed(
@@ -164,9 +176,29 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                     translation_key="port_lost",
                     translation_placeholders={"port": self.port, "error": str(err)},
                 ) from err
+            _LOGGER.debug("Reconnecting to %s at once: %s", self.port, err)
+            self.stats.reconnects += 1
+            self._may_reconnect = False  # once per poll: a second loss is a lost port
+            return await self._read(address)
+
+    async def _async_update_data(self) -> MbusData:
+        self.stats.polls += 1
+        await self._open_master()
+        data = MbusData()
+        self._may_reconnect = True
+        for text, address in self.addresses.items():
+            try:
+                reading = await self._read(address)
             except ProtocolError as err:
                 self.stats.reads_failed += 1
                 data.errors[text] = str(err)
+                continue
+            except UpdateFailed:
+                raise
+            except Exception as err:  # noqa: BLE001 - a bug costs this meter's read, not the bus
+                self.stats.reads_failed += 1
+                self._crashed(f"reading meter {text}", err)
+                data.errors[text] = f"unexpected error ({type(err).__name__}: {err})"
                 continue
             self.stats.reads_ok += 1
             data.add(text, reading.telegram)
@@ -197,6 +229,18 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         for address in sorted(self._silent & set(data.telegrams)):
             _LOGGER.info("Meter %s on %s answers again", address, self.port)
         self._silent = set(data.errors)
+
+    def _crashed(self, what: str, err: Exception) -> None:
+        self.stats.crashes += 1
+        self.crashes.record(what, err, self._channel.received if self._channel else b"")
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell every entity; one that raises is reported and the others still update."""
+        call_listeners_isolated(
+            [update for update, _ in list(self._listeners.values())],
+            lambda err: self._crashed("updating an entity", err),
+        )
 
     async def async_shutdown(self) -> None:
         """Stop polling and close the port."""

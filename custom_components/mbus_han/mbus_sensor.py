@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 
 from homeassistant.components.sensor import (
     DEVICE_CLASS_STATE_CLASSES,
@@ -286,17 +287,53 @@ def is_primary_record(record: Record) -> bool:
     )
 
 
-def _to_state(kind: _Kind | None) -> Callable[[ScaledValue], SensorValue]:
-    factor = kind.factor if kind is not None else None
+class _Shape(Enum):
+    """The Python type a sensor shows, decided once from the record's decoded value."""
+
+    NUMBER = "number"
+    TIMESTAMP = "timestamp"
+    DATE = "date"
+    TEXT = "text"
+
+
+def _is_number(value: ScaledValue) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _shape_of(value: ScaledValue) -> _Shape | None:
+    """What ``value`` can be shown as; None for what is no sensor value (bytes, nothing)."""
+    if _is_number(value):
+        return _Shape.NUMBER
+    if isinstance(value, dt.datetime):
+        return _Shape.TIMESTAMP
+    if isinstance(value, dt.date):
+        return _Shape.DATE
+    if isinstance(value, str | dt.time):
+        return _Shape.TEXT  # a time of day is no point in time: HA has no class for it
+    return None
+
+
+def _kind_shape(kind: _Kind) -> _Shape:
+    if kind.device_class is SensorDeviceClass.TIMESTAMP:
+        return _Shape.TIMESTAMP
+    if kind.device_class is SensorDeviceClass.DATE:
+        return _Shape.DATE
+    return _Shape.NUMBER
+
+
+def _to_state(shape: _Shape, factor: Decimal | None) -> Callable[[ScaledValue], SensorValue]:
+    """The state of a value, or None (unknown) when a later telegram sends another type."""
 
     def convert(value: ScaledValue) -> SensorValue:
+        if _shape_of(value) is not shape:
+            return None
         if isinstance(value, dt.datetime):
             # Meters send local time without a zone: it is Home Assistant's local time.
             return value.replace(tzinfo=dt_util.get_default_time_zone())
-        if isinstance(value, bool | bytes):
-            return None
-        if factor is not None and isinstance(value, int | float | Decimal):
-            return Decimal(value) * factor
+        if isinstance(value, dt.time):
+            return value.isoformat()
+        if factor is not None and _is_number(value):
+            return Decimal(value) * factor  # type: ignore[arg-type]
         return value  # type: ignore[return-value]
 
     return convert
@@ -315,7 +352,10 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
     if Modifier.RESERVED in record.modifiers:
         return None  # a reserved VIFE changes the meaning in a way the standard does not say
     primary = is_primary_record(record)
+    shape = _shape_of(record.value)
     kind = _KINDS.get((record.quantity, record.unit))
+    if kind is not None and record.value is not None and _kind_shape(kind) is not shape:
+        kind = None  # e.g. a time of day (type J) where a date and time is usual
     plain = all(m in _COUNTER_MODIFIERS for m in record.modifiers)
     if kind is not None and plain:
         device_class = kind.device_class
@@ -332,10 +372,12 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
         suggested_unit = kind.suggested_unit
         precision = kind.precision
         category = kind.category
-    elif isinstance(record.value, int | float | Decimal) and not isinstance(record.value, bool):
-        # A number we cannot classify: shown as is, with its unit, never in statistics.
+        shape = _kind_shape(kind)
+    elif shape is not None:
+        # A value we cannot classify: shown as is (a number with its unit), never in
+        # statistics, never with a device class its type does not fit.
         device_class = state_class = suggested_unit = precision = None
-        unit = record.unit or None
+        unit = (record.unit or None) if shape is _Shape.NUMBER else None
         category = EntityCategory.DIAGNOSTIC
         kind = None
     else:
@@ -355,5 +397,5 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
         suggested_display_precision=precision,
         entity_category=category,
         entity_registry_enabled_default=primary and kind is not None,
-        value_fn=_to_state(kind),
+        value_fn=_to_state(shape, kind.factor if kind is not None else None),
     )

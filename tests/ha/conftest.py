@@ -11,6 +11,7 @@ from ha_helpers import HAN_START, HEAT_METER_TIME, KAMSTRUP_601, SLB_ID, TEST_BA
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.mbus_han import han_coordinator
 from custom_components.mbus_han.protocol.han import SecurityKeys, Transport
 from custom_components.mbus_han.protocol.han.simulator import HanSimulator, Maker, Push, Wiring
 from custom_components.mbus_han.protocol.mbus.encode import Identity
@@ -48,6 +49,16 @@ def all_entities_enabled() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/mbus_han in every test of this folder."""
+
+
+@pytest.fixture
+def fast_recovery():
+    """Silence after 0.3 s and reopen after 0.05 s, so outages take test time, not minutes."""
+    with (
+        patch.object(han_coordinator, "SILENCE_TIMEOUT", 0.3),
+        patch.object(han_coordinator, "RECONNECT_DELAYS", (0.05,)),
+    ):
+        yield
 
 
 @pytest.fixture

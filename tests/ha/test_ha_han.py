@@ -27,7 +27,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from custom_components.mbus_han import han_coordinator
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.issues import key_issue_id
 from custom_components.mbus_han.protocol.han import SecurityKeys
@@ -58,16 +57,6 @@ def _state(hass: HomeAssistant, key: str, meter: str = KAIFA_ID) -> State:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state
-
-
-@pytest.fixture
-def fast_recovery():
-    """Silence after 0.3 s and reopen after 0.05 s, so outages take test time, not minutes."""
-    with (
-        patch.object(han_coordinator, "SILENCE_TIMEOUT", 0.3),
-        patch.object(han_coordinator, "RECONNECT_DELAYS", (0.05,)),
-    ):
-        yield
 
 
 async def test_pushed_values_become_entities_with_the_meters_values(hass, han_factory):
