@@ -13,6 +13,8 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    SOURCE_USB,
+    SOURCE_USER,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -64,6 +66,7 @@ from .mbus_coordinator import MbusCoordinator
 from .protocol.errors import (
     AuthenticationTagError,
     BusError,
+    ConnectionFailedError,
     DecodeError,
     DecryptionError,
     EncryptionKeyRequiredError,
@@ -77,7 +80,8 @@ from .protocol.han.listen import wait_for_push
 from .protocol.mbus.master import MbusMaster, parse_address
 from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
-from .protocol.transport import SerialSettings, async_list_ports, open_port
+from .protocol.ports import likely_adapter, port_syntax_error, ports_by_likelihood
+from .protocol.transport import PortInfo, SerialSettings, async_list_ports, open_port
 from .supervisor import DecoderCrash, SupervisedDecoder
 
 try:  # Home Assistant 2026.x
@@ -96,25 +100,54 @@ METHOD_MANUAL = "manual"
 HAN_TEST_TIMEOUT = SILENCE_TIMEOUT
 
 
-async def _port_selector() -> Any:
+async def _detected_ports() -> list[PortInfo]:
+    """The serial ports present now, likely meter adapters first."""
+    try:
+        return ports_by_likelihood(await async_list_ports())
+    except OSError:
+        return []
+
+
+def _port_selector(ports: list[PortInfo]) -> Any:
     """Detected ports to pick from; a path or socket:// / rfc2217:// URL may be typed.
 
     Home Assistant 2026.x has its own serial-port selector (with by-id names and serial
-    proxies); 2025.4 gets a dropdown of the ports we list ourselves.
+    proxies); 2025.4 gets a dropdown of the ports we list ourselves, adapters first.
     """
     if SerialPortSelector is not None:
         return SerialPortSelector()
-    try:
-        ports = [(p.device, f"{p.device} ({p.description})") for p in await async_list_ports()]
-    except OSError:
-        ports = []
     return SelectSelector(
         SelectSelectorConfig(
-            options=[SelectOptionDict(value=device, label=label) for device, label in ports],
+            options=[
+                SelectOptionDict(value=p.device, label=f"{p.device} ({p.description})")
+                for p in ports
+            ],
             custom_value=True,
             mode=SelectSelectorMode.DROPDOWN,
         )
     )
+
+
+def _port_field(ports: list[PortInfo], preset: str | None = None) -> vol.Required:
+    """The port field, pre-set only to a port the user most likely means (never a UART)."""
+    default = preset or likely_adapter(ports)
+    return vol.Required(CONF_PORT, default=default) if default else vol.Required(CONF_PORT)
+
+
+async def _open_error(port: str, baudrate: int) -> tuple[str, str] | None:
+    """Open the port once, before any search: the form error key and its detail, or None.
+
+    A missing device, a refused connection or a typo is answered within seconds instead of
+    after a search that cannot find anything.
+    """
+    if (reason := port_syntax_error(port)) is not None:
+        return "invalid_port", reason
+    try:
+        async with await open_port(port, SerialSettings(baudrate)):
+            pass
+    except ProtocolError as err:
+        return _error_key(err), str(err)
+    return None
 
 
 def _error_key(err: ProtocolError) -> str:
@@ -131,6 +164,8 @@ def _error_key(err: ProtocolError) -> str:
         return "permission_denied"
     if isinstance(err, PortNotFoundError):
         return "port_not_found"
+    if isinstance(err, ConnectionFailedError):
+        return "cannot_connect"
     if isinstance(err, TransportError):
         return "cannot_open_port"
     if isinstance(err, BusError):
@@ -285,10 +320,12 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders = {"error": ""}
         if user_input is not None:
             port = user_input[CONF_PORT].strip()
-            await self.async_set_unique_id(port)
-            self._abort_if_unique_id_configured()
+            await self._claim_port(port)
             keys, errors = _han_keys(user_input)
-            if not errors:
+            if (reason := port_syntax_error(port)) is not None:
+                errors["base"] = "invalid_port"
+                placeholders["error"] = reason
+            elif not errors:
                 found = await _han_test(port, user_input[CONF_METER], keys)
                 if found.error is None:
                     return self.async_create_entry(
@@ -306,9 +343,10 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _han_schema(self) -> vol.Schema:
+        ports = await _detected_ports()
         return vol.Schema(
             {
-                vol.Required(CONF_PORT): await _port_selector(),
+                _port_field(ports): _port_selector(ports),
                 vol.Required(CONF_METER, default=METER_AUTO): SelectSelector(
                     SelectSelectorConfig(
                         options=[METER_AUTO, *HAN_METER_PARITY],
@@ -333,22 +371,20 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_mbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the port and the bus settings."""
         errors: dict[str, str] = {}
+        placeholders = {"error": ""}
         if user_input is not None:
             self._port = user_input[CONF_PORT].strip()
             self._baudrate = int(user_input[CONF_BAUDRATE])
-            await self.async_set_unique_id(self._port)
-            self._abort_if_unique_id_configured()
-            if user_input[CONF_SETUP_METHOD] == METHOD_SCAN:
-                return await self.async_step_scan()
-            return await self.async_step_manual()
-        port_key = (
-            vol.Required(CONF_PORT, default=self._discovered_port)
-            if self._discovered_port
-            else vol.Required(CONF_PORT)
-        )
+            await self._claim_port(self._port)
+            if (failure := await _open_error(self._port, self._baudrate)) is None:
+                if user_input[CONF_SETUP_METHOD] == METHOD_SCAN:
+                    return await self.async_step_scan()
+                return await self.async_step_manual()
+            errors["base"], placeholders["error"] = failure
+        ports = await _detected_ports()
         schema = vol.Schema(
             {
-                port_key: await _port_selector(),
+                _port_field(ports, self._discovered_port): _port_selector(ports),
                 vol.Required(CONF_BAUDRATE, default=str(DEFAULT_BAUDRATE)): SelectSelector(
                     SelectSelectorConfig(
                         options=[str(rate) for rate in MBUS_BAUD_RATES],
@@ -364,7 +400,12 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
             }
         )
-        return self.async_show_form(step_id="mbus", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="mbus",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def _scan(self) -> list[FoundMeter]:
         async with await MbusMaster.open(self._port, SerialSettings(self._baudrate)) as master:
@@ -520,7 +561,9 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = error
         schema = vol.Schema(
             {
-                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): await _port_selector(),
+                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): _port_selector(
+                    await _detected_ports()
+                ),
                 vol.Required(
                     CONF_BAUDRATE, default=str(entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
                 ): SelectSelector(
@@ -544,9 +587,31 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             await self.hass.config_entries.async_unload(entry.entry_id)
             self._released = entry.entry_id
 
+    async def _claim_port(self, port: str) -> None:
+        """Make this flow the one setting up ``port``; an older, abandoned one gives way.
+
+        A set-up whose browser page was left (not closed) stays in progress with its search
+        running; without this, the port would stay locked until Home Assistant restarts.
+        The older flow is aborted, which cancels its search and closes the port.
+        """
+        await self.async_set_unique_id(port, raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, include_uninitialized=True, match_context={"unique_id": port}
+        ):
+            if flow["flow_id"] != self.flow_id and flow["context"].get("source") in (
+                SOURCE_USER,
+                SOURCE_USB,
+            ):
+                _LOGGER.debug("A new set-up of %s replaces flow %s", port, flow["flow_id"])
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
+
     @callback
     def async_remove(self) -> None:
-        """The flow ends: an entry unloaded for a test that did not succeed runs again."""
+        """The flow ends: its search stops (closing the port); a released entry runs again."""
+        if self._scan_task is not None and not self._scan_task.done():
+            self._scan_task.cancel()
+        self._scan_task = None
         if self._released is not None:
             self.hass.config_entries.async_schedule_reload(self._released)
             self._released = None

@@ -87,10 +87,9 @@ async def test_no_answer_from_an_absent_meter(hass, bus_factory, heat_meter):
 
 
 async def test_missing_port(hass, tmp_path):
+    # Refused on the port form, before any address is asked for.
     result = await _start(hass, str(tmp_path / "ttyUSB7"), "manual")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ADDRESSES: "0"}
-    )
+    assert result["step_id"] == "mbus"
     assert result["errors"] == {"base": "port_not_found"}
 
 
@@ -99,9 +98,7 @@ async def test_permission_denied(hass, tmp_path):
     device.write_bytes(b"")
     device.chmod(0)
     result = await _start(hass, str(device), "manual")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ADDRESSES: "0"}
-    )
+    assert result["step_id"] == "mbus"
     # As root the file opens but is no tty; as a normal user permission is denied.
     assert result["errors"]["base"] in {"permission_denied", "cannot_open_port"}
 
