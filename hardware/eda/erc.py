@@ -8,11 +8,13 @@ Rules (each returns a human-readable violation, so a failing test says what to f
   the cable may be unplugged. Inputs with an internal pull (`pulled`) are exempt;
 - power_in pins sit on power nets that have a source (a power_out pin or a declared supply);
 - at most one push-pull output or power_out per net (no two drivers fighting);
-- a no-connect flag is only on pins that are not inputs or power inputs.
+- a no-connect flag is only on pins that are not inputs or power inputs;
+- every part with a data-sheet model (`hardware/eda/sheets/`) obeys its sheet's rules.
 """
 
 from __future__ import annotations
 
+from hardware.eda import sheets
 from hardware.eda.model import Circuit, PinRef, PinType
 
 DRIVERS = {PinType.OUTPUT, PinType.POWER_OUT, PinType.BIDIRECTIONAL, PinType.OPEN_COLLECTOR}
@@ -59,4 +61,4 @@ def check(circuit: Circuit) -> list[str]:
                 problems.append(f"net {net.name}: power pin {power_ins[0]} on a signal net")
             elif not sourced:
                 problems.append(f"net {net.name}: power pin {power_ins[0]} but no source")
-    return problems
+    return problems + sheets.check(circuit)

@@ -48,6 +48,19 @@ PNP_SOT23 = PartDef(
     "PNP small-signal transistor, SOT-23",
     _pins(("1", "B", P.INPUT), ("2", "E", P.PASSIVE), ("3", "C", P.PASSIVE)),
 )
+# TO-92 high-voltage PNP (2N5401): 1 = E, 2 = B, 3 = C.
+PNP_TO92 = PartDef(
+    "Transistor_BJT",
+    "2N5401",
+    "PNP high-voltage transistor, TO-92",
+    _pins(("1", "E", P.PASSIVE), ("2", "B", P.INPUT), ("3", "C", P.PASSIVE)),
+)
+POLYFUSE = PartDef(
+    "Device",
+    "Polyfuse",
+    "Resettable fuse (PTC)",
+    _pins(("1", "1", P.PASSIVE), ("2", "2", P.PASSIVE)),
+)
 # SOT-23 zener (BZX84 series): 1 = A, 2 = NC, 3 = K.
 ZENER_SOT23 = PartDef(
     "Device",

@@ -113,6 +113,9 @@ class Circuit:
     no_connects: set[tuple[str, str]] = field(default_factory=set)
     # Nets a supply enters the board on (a connector pin or an off-board source).
     supplies: set[str] = field(default_factory=set)
+    # Operating figures the data-sheet rules need and the netlist cannot say (lowest baud
+    # rate, lowest input voltage, the port's current budget): name -> value in SI units.
+    params: dict[str, float] = field(default_factory=dict)
 
     def add(self, part: Part) -> Part:
         """Place a part; references must be unique."""

@@ -17,9 +17,15 @@ TITLE = "HAN-port reader (TSS721A, optocoupler-isolated 3.3 V UART)"
 BUS_SIDE = "bus"  # nets whose names end in _BUS, or start with HAN_/BUS_, are on the meter's side
 
 
-def build() -> Circuit:
-    """The reader: RJ45 -> TVS -> 2 x 220 ohm -> TSS721A -> SFH618A -> Pi GPIO15 (RXD)."""
+def build(bat_on_ground: bool = False, c_sc: str = "100n") -> Circuit:
+    """The reader: RJ45 -> TVS -> 2 x 220 ohm -> TSS721A -> SFH618A -> Pi GPIO15 (RXD).
+
+    `bat_on_ground` and `c_sc` rebuild the first design's two defects (BAT tied to bus ground,
+    220 pF on SC), so tests can show the data-sheet checks and the simulation catch them.
+    """
     c = Circuit("han_reader", TITLE)
+    c.params["baud_min"] = 2400.0  # the HAN port's only rate (NEK 399)
+    c.params["port_current_max"] = 6e-3  # Kamstrup HAN port: 4 unit loads
     j1 = c.add(
         Part(
             "J1",
@@ -35,11 +41,11 @@ def build() -> Circuit:
         semiconductor(
             "D1",
             lib.TVS_BIDIR,
-            "SMBJ43CA",
+            "SMBJ30CA",
             "Diode_SMD:D_SMB",
             "Littelfuse",
-            "SMBJ43CA",
-            note="surge clamp",
+            "SMBJ30CA",
+            note="surge clamp: V_R 30 V, V_C 48.4 V < TSS721A's 50 V",
         )
     )
     r1, r2 = c.add(resistor("R1", "220", "1206")), c.add(resistor("R2", "220", "1206"))
@@ -62,30 +68,27 @@ def build() -> Circuit:
             "16 V, STC energy reserve",
         )
     )
-    c2 = c.add(capacitor("C2", "220p", "GRM2165C1H221JA01D"))
-    c3 = c.add(capacitor("C3", "10u", "GRM21BR61C106KE15L"))
+    c2 = c.add(capacitor("C2", c_sc, SC_PARTS[c_sc]))  # SC: the receiver's threshold memory
+    c3 = c.add(capacitor("C3", "1u", "GRM21BR71C105KA01L"))
     c4 = c.add(capacitor("C4", "100n", "GRM21BR71H104KA01L"))
-    r3 = c.add(resistor("R3", "30k"))  # RIDD: STC charging current, i.e. what we take from the port
-    r4 = c.add(resistor("R4", "2k"))  # opto LED current: (3.3 - 1.15 - 0.2) V / 2 k = 1 mA
+    r3 = c.add(resistor("R3", "13k"))  # RIDD: 3 mA (2 UL) from the port, 2.3 mA for STC
+    r4 = c.add(resistor("R4", "1k2"))  # opto LED: 0.72-2.0 mA over VDD, TX and V_F spread
     r5 = c.add(resistor("R5", "100"))  # RIS: transmit current; unused (listen-only) but defined
-    r6 = c.add(resistor("R6", "10k"))  # Pi-side pull-up of RXD
+    r6 = c.add(resistor("R6", "22k"))  # Pi-side pull-up of RXD: 0.16 mA
+    r7 = c.add(resistor("R7", "100k"))  # VDD's resistive load (issue 16 H6)
     u2 = c.add(
         semiconductor(
             "U2",
             lib.OPTO_DIP4,
-            "SFH618A-3",
+            "SFH618A-4",
             "Package_DIP:DIP-4_W7.62mm",
             "Vishay",
-            "SFH618A-3",
-            note="CTR 100-200 % at 1 mA; 5300 V rms isolation",
+            "SFH618A-4",
+            note="CTR 160-320 % at 1 mA, >= 32 % at 0.5 mA; 5300 V rms isolation",
         )
     )
-    tp1 = c.add(
-        Part("TP1", lib.TEST_POINT, "VB", "TestPoint:TestPoint_Pad_D1.5mm", "Keystone", "5000")
-    )
-    tp2 = c.add(
-        Part("TP2", lib.TEST_POINT, "VDD", "TestPoint:TestPoint_Pad_D1.5mm", "Keystone", "5000")
-    )
+    tp1 = c.add(Part("TP1", lib.TEST_POINT, "VB", TP_FOOTPRINT, "Keystone", "5000"))
+    tp2 = c.add(Part("TP2", lib.TEST_POINT, "VDD", TP_FOOTPRINT, "Keystone", "5000"))
     j2 = c.add(
         Part(
             "J2",
@@ -97,7 +100,8 @@ def build() -> Circuit:
             off_board=True,
         )
     )
-    # Meter side. NEK 399 / HAN-NVE: M-Bus on RJ45 pins 1 and 2 (either polarity), 3-8 unused.
+    # Meter side. NEK 399 / HAN-NVE: M-Bus on RJ45 pins 1 and 2 (either polarity here: the
+    # TSS721A's bridge); Aidon's pins 6-8 are an RS-232 activation port we leave alone.
     c.connect("HAN_A", j1["1"], d1["A1"], r1["1"])
     c.connect("HAN_B", j1["2"], d1["A2"], r2["1"])
     c.no_connect(*(j1[str(n)] for n in range(3, 9)))
@@ -108,20 +112,12 @@ def build() -> Circuit:
     c.connect("RIDD_BUS", u1["RIDD"], r3["1"])
     c.connect("SC_BUS", u1["SC"], c2["1"])
     c.connect("RIS_BUS", u1["RIS"], r5["1"])
-    c.connect("VDD_BUS", u1["VDD"], c3["1"], c4["1"], r4["1"], u1["RX"], tp2["1"], power=True)
-    c.connect(
-        "GND_BUS",
-        u1["GND"],
-        u1["RXI"],
-        u1["BAT"],
-        c1["-"],
-        c2["2"],
-        c3["2"],
-        c4["2"],
-        r3["2"],
-        r5["2"],
-        power=True,
-    )
+    vdd = [u1["VDD"], c3["1"], c4["1"], r4["1"], r7["1"], u1["RX"], tp2["1"]]
+    gnd = [u1["GND"], u1["RXI"], c1["-"], c2["2"], c3["2"], c4["2"], r3["2"], r5["2"], r7["2"]]
+    # BAT is the logic-level input (SLAS222B p.2): tied to VDD, TX's high level is VDD - 0.6 V.
+    (gnd if bat_on_ground else vdd).append(u1["BAT"])
+    c.connect("VDD_BUS", *vdd, power=True)
+    c.connect("GND_BUS", *gnd, power=True)
     c.supply("GND_BUS")  # the TSS721A's rectifier return: the bus powers this side
     c.no_connect(u1["PF"], u1["VS"], u1["TXI"])
     c.connect("LED_BUS", r4["2"], u2["A"])
@@ -134,6 +130,10 @@ def build() -> Circuit:
     c.supply("+3V3_PI")
     c.supply("GND_PI")
     return c
+
+
+TP_FOOTPRINT = "TestPoint:TestPoint_Keystone_5000-5004_Miniature"  # through-hole test point
+SC_PARTS = {"100n": "GRM21BR71H104KA01L", "220p": "GRM2165C1H221JA01D"}
 
 
 WIRING = [

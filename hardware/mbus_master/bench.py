@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.eda import spice
+from hardware.eda.model import Circuit
 from hardware.mbus_master import budget
 from hardware.mbus_master.design import build
 
@@ -68,6 +69,60 @@ def _pwl(
 
 
 @dataclass(frozen=True)
+class Corner:
+    """Where the parts and the room sit: the simulation's corner.
+
+    `beta` is the pass transistor's (TIP31C, data sheet minimum 25); `vbe_shift` moves the
+    limit transistor Q4's V_BE (part spread); `offset` is the comparator's input offset
+    (MCP6562: +/-10 mV max, unverified); `rail` and `zener` scale the 44.2 V rail (LM2577-ADJ
+    +/-2 %) and the 24 V + 12 V reference zeners (BZX79-C: +/-5 %); D5 moves the other way.
+    """
+
+    name: str
+    temp_c: float = 27.0
+    beta: float = budget.BETA_PASS
+    vbe_shift: float = 0.0
+    offset: float = 0.0
+    rail: float = 1.0
+    zener: float = 1.0
+
+
+NOMINAL = Corner("nominal 27 C")
+# Least current limit and least headroom: hot, lowest beta, low V_BE, high zeners, low rail,
+# the comparator's offset raising the threshold (hardest to see an 11 mA space).
+WORST = Corner(
+    "worst: 70 C, beta 25, Vbe -28 mV, +10 mV offset, rail -2 %, zeners +5 %",
+    temp_c=budget.AMBIENT_MAX,
+    beta=budget.BETA_MIN,
+    vbe_shift=budget.VBE_SPREAD,
+    offset=0.010,
+    rail=1 - budget.RAIL_TOL,
+    zener=1.05,
+)
+# Most current into a short and the most volts across the transistors: cold, high rail.
+COLD = Corner("short: 0 C, rail +2 %", temp_c=budget.AMBIENT_MIN, rail=1 + budget.RAIL_TOL)
+CORNERS = (NOMINAL, Corner("hot 70 C", temp_c=70.0), Corner("beta 25", beta=25.0), WORST)
+
+
+def models(corner: Corner) -> str:
+    """The generic models moved to `corner`; Q4 gets its own model for its V_BE shift."""
+    import math  # noqa: PLC0415
+
+    text = spice.MODELS.replace("IKF=3 RB=2", f"IKF=3 RB=2 BF={corner.beta:g}", 1)
+    text = text.replace("BF=50 VAF=100", "VAF=100", 1)
+    for name, bv in (("DZ24", 24.0), ("DZ12", 12.0)):
+        text = text.replace(f"{name} D(IS=1n RS=", f"{name} D(BV={bv * corner.zener:.4g} IS=1n RS=")
+        text = text.replace(f"BV={bv:g} IBV", "IBV")
+    d5 = 3.9 * (2 - corner.zener)
+    text = text.replace("DZ3V9 D(IS=1n RS=20 BV=3.9", f"DZ3V9 D(IS=1n RS=20 BV={d5:.4g}")
+    q4 = spice.MODELS.split(".model Q2N3906")[0].replace("Q2N3904", "QLIMIT", 1)
+    scale = math.exp(-corner.vbe_shift / budget.VT_27C)
+    q4 = q4.replace("IS=6.734f", f"IS={6.734e-15 * scale:.4g}", 1)
+    text = text.replace("(V(inp) - V(inn))", f"(V(inp) - V(inn) - {corner.offset:g})")
+    return text + q4
+
+
+@dataclass(frozen=True)
 class Result:
     """What a UART and the slaves would have seen."""
 
@@ -104,6 +159,7 @@ def simulate(
     prelude: float = 0.0,
     baud: int = BAUD,
     deck_path: Path | None = None,
+    corner: Corner = NOMINAL,
 ) -> Result:
     """Run one exchange with `n_loads` unit loads on the bus.
 
@@ -135,13 +191,14 @@ def simulate(
     droop = f"(1 - exp(-max(V({sp},{sm}), 0) / 2))"
     deck = "\n".join(
         [
-            f"* M-Bus master bench: {n_loads} UL, step {step * 1e3:.0f} mA",
-            spice.MODELS,
-            *spice.elements(circuit),
-            f"V44 {n('+44V')} 0 DC {budget.V_RAIL:.4g}",
+            f"* M-Bus master bench: {n_loads} UL, step {step * 1e3:.0f} mA, {corner.name}",
+            models(corner),
+            *_elements(circuit),
+            f".temp {corner.temp_c:g}",
+            f"V44 {n('+44V')} 0 DC {budget.V_RAIL * corner.rail:.4g}",
             f"V33 {n('+3V3')} 0 DC {budget.V_LOGIC}",
             f"VTXD {n('TXD')} 0 " + _pwl(master_bits, t_master, 3.3, 0.0, 3.3, bit),
-            f"RC1 {n('BUS+')} {sp} 1",
+            f"RC1 {n('BUS+_TERM')} {sp} 1",
             f"RC2 {n('BUS-')} {sm} 1",
             f"CC {sp} {sm} 10n",
             f"VSTX stx 0 {stx}",
@@ -189,21 +246,113 @@ def simulate(
     )
 
 
+def _elements(circuit: Circuit) -> list[str]:
+    """The design's element lines, Q4 on its own model so a corner can shift its V_BE."""
+    return [
+        line.replace("Q2N3904", "QLIMIT") if line.startswith("QQ4 ") else line
+        for line in spice.elements(circuit)
+    ]
+
+
+def rated_loads(corner: Corner, start: int = 20) -> int:
+    """Most unit loads for which both 11 and 20 mA answers are read at `corner`."""
+    n = start
+    while all(
+        simulate(n + 1, step=s, corner=corner).ok for s in (budget.STEP_MIN, budget.STEP_MAX)
+    ):
+        n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class Stress:
+    """One transistor with the bus shorted: volts across it, current, power."""
+
+    vce: float
+    ic: float
+
+    @property
+    def power(self) -> float:
+        """Dissipation in W (collector-emitter; the base's share is negligible)."""
+        return abs(self.vce * self.ic)
+
+
+TRANSISTORS = ("Q1", "Q2", "Q3", "Q4", "Q5")
+
+
+def short_circuit(corner: Corner = COLD, space: bool = False) -> dict[str, Stress]:
+    """Bus terminals shorted (0.1 ohm) for 20 ms at mark or space: each transistor's stress."""
+    circuit = build()
+    n = spice.node
+    pins = {
+        ref: (
+            n(circuit.net_of(circuit.parts[ref]["C"]).name),
+            n(circuit.net_of(circuit.parts[ref]["E"]).name),
+        )  # type: ignore[union-attr]
+        for ref in TRANSISTORS
+    }
+    probes = " ".join(
+        f"v({c}{'' if e == '0' else ',' + e}) @q{ref.lower()}[ic]" for ref, (c, e) in pins.items()
+    )
+    deck = "\n".join(
+        [
+            f"* M-Bus master, bus shorted, {corner.name}",
+            models(corner),
+            *_elements(circuit),
+            f".temp {corner.temp_c:g}",
+            f"V44 {n('+44V')} 0 DC {budget.V_RAIL * corner.rail:.4g}",
+            f"V33 {n('+3V3')} 0 DC {budget.V_LOGIC}",
+            f"VTXD {n('TXD')} 0 DC {0.0 if space else budget.V_LOGIC}",
+            f"RSHORT {n('BUS+_TERM')} {n('BUS-')} 0.1",
+            ".control",
+            "save all " + " ".join(f"@q{r.lower()}[ic]" for r in TRANSISTORS),
+            "tran 10u 20m",
+            "set wr_singlescale",
+            f"wrdata out.txt {probes}",
+            "quit 0",
+            ".endc",
+            ".end",
+        ]
+    )
+    last = [float(v) for v in spice.run(deck).strip().splitlines()[-1].split()]
+    return {
+        ref: Stress(vce=last[1 + 2 * i], ic=last[2 + 2 * i]) for i, ref in enumerate(TRANSISTORS)
+    }
+
+
+def report() -> str:
+    """The rated unit loads per corner and the short-circuit stress, as a table."""
+    lines = ["corner                                                                    UL"]
+    for corner in CORNERS:
+        lines.append(f"{corner.name:<72} {rated_loads(corner):>3}")
+    lines.append("")
+    lines.append("bus shorted (0 C, rail +2 %): transistor  V_CE     I_C      P")
+    for ref, st in short_circuit().items():
+        lines.append(f"  {ref}  {st.vce:7.2f} V  {st.ic * 1e3:7.2f} mA  {st.power * 1e3:7.1f} mW")
+    lines.append(f"RESULT rated_unit_loads={rated_loads(WORST)} corner=worst")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m hardware.mbus_master.bench 27 --step 0.011`: one run, result printed."""
+    """`python -m hardware.mbus_master.bench`: rated loads per corner; `... bench 25`: one run."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("n_loads", type=int, help="unit loads on the bus")
+    parser.add_argument("n_loads", type=int, nargs="?", help="unit loads on the bus")
+    parser.add_argument("--worst", action="store_true", help="at the worst corner")
     parser.add_argument("--step", type=float, default=budget.STEP_MAX, help="space step in A")
     parser.add_argument("--baud", type=int, default=BAUD)
     parser.add_argument("--fixed-threshold", action="store_true", help="the naive receiver")
     parser.add_argument("--deck", type=Path, help="also write the SPICE deck here")
     args = parser.parse_args(argv)
+    if args.n_loads is None:
+        print(report())
+        return 0
     result = simulate(
         args.n_loads,
         step=args.step,
         baud=args.baud,
         fixed_threshold=args.fixed_threshold,
         deck_path=args.deck,
+        corner=WORST if args.worst else NOMINAL,
     )
     print(result, "works" if result.ok else "FAILS")
     return 0 if result.ok else 1

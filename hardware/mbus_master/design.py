@@ -1,4 +1,4 @@
-"""M-Bus master for 1..27 unit loads on a Raspberry Pi's UART (see README.md for the why).
+"""M-Bus master on a Raspberry Pi's UART, for the unit loads README.md rates it for.
 
 Blocks: 12 V -> 44 V boost (LM2577), transmitter (zener-referenced emitter follower whose
 reference a transistor drops by 12 V for a space, with a current limit), receiver (slave
@@ -13,7 +13,7 @@ from hardware.eda import stock
 from hardware.eda.model import Circuit, Part
 from hardware.eda.stock import capacitor, electrolytic, mmbt3904, resistor, semiconductor
 
-TITLE = "M-Bus master, 1..27 unit loads, Raspberry Pi UART"
+TITLE = "M-Bus master, Raspberry Pi UART"
 
 
 def build(fixed_threshold: bool = False) -> Circuit:
@@ -23,6 +23,7 @@ def build(fixed_threshold: bool = False) -> Circuit:
     _transmitter(c)
     _receiver(c, fixed_threshold)
     _pi_header(c)
+    _declare_zener_bias(c)
     return c
 
 
@@ -84,8 +85,10 @@ def _power(c: Circuit) -> None:
     r1 = c.add(resistor("R1", "69k8"))
     r2 = c.add(resistor("R2", "2k"))
     r3 = c.add(resistor("R3", "680"))
-    c3 = c.add(capacitor("C3", "470n", "GRM21BR71H474KA88L"))
-    for part in (u1, l1, d1, c1, c2, r1, r2, r3, c3):
+    # SNOS658D step-up procedure: C_C >= 58.5 V_OUT^2 C_OUT / (R_C^2 V_IN(min)) = 5.0 uF.
+    c3 = c.add(capacitor("C3", "10u", "GRM21BR61C106KE15L"))
+    c7 = c.add(capacitor("C7", "100n", "GRM21BR71H104KA01L"))  # ceramic right at VIN
+    for part in (u1, l1, d1, c1, c2, r1, r2, r3, c3, c7):
         part.spice = None  # the bench replaces the converter by an ideal 44.2 V source
     d6 = c.add(
         semiconductor(
@@ -100,14 +103,18 @@ def _power(c: Circuit) -> None:
     )
     d6.spice = None
     c.connect("VIN", j3["TIP"], d6["A"])
-    c.connect("+12V", d6["K"], c1["+"], u1["VIN"], l1["1"], power=True)
-    c.connect("GND", j3["SLEEVE"], c1["-"], u1["GND"], c2["-"], r2["2"], c3["2"], power=True)
+    c.connect("+12V", d6["K"], c1["+"], c7["1"], u1["VIN"], l1["1"], power=True)
+    c.connect(
+        "GND", j3["SLEEVE"], c1["-"], c7["2"], u1["GND"], c2["-"], r2["2"], c3["2"], power=True
+    )
     c.no_connect(j3["SWITCH"])
     c.connect("SW", u1["SW"], l1["2"], d1["A"])
     c.connect("+44V", d1["K"], c2["+"], r1["1"], power=True)
     c.connect("FB", r1["2"], r2["1"], u1["FB"])
     c.connect("COMP", u1["COMP"], r3["1"])
     c.connect("COMP_RC", r3["2"], c3["1"])
+    c.params["vin_min"] = 12.0 * 0.95 - 0.5  # adapter -5 %, less D6's drop
+    c.params["vin_max"] = 12.0 * 1.05
     c.supply("VIN")
     c.supply("+12V")  # the supply passes D6: a diode, no power_out pin to say so
     c.supply("GND")
@@ -118,15 +125,16 @@ def _transmitter(c: Circuit) -> None:
     # Q5 feeds the reference a constant ~4 mA (D5 holds R14 at 3.9 V - Vbe): unlike a plain
     # resistor, its current does not grow as the limiter pulls the reference down, so the
     # current limit is sharp and a shorted bus costs nothing but Q3's heat.
+    # 2N5401: V_CEO 150 V and 625 mW; with the bus shorted it holds ~40 V at 5 mA (0.2 W).
     q5 = c.add(
         semiconductor(
             "Q5",
-            lib.PNP_SOT23,
-            "MMBT3906",
-            "Package_TO_SOT_SMD:SOT-23",
+            lib.PNP_TO92,
+            "2N5401",
+            "Package_TO_SOT_THT:TO-92_Inline",
             "onsemi",
-            "MMBT3906LT1G",
-            spice="Q{ref} {3} {1} {2} Q2N3906",
+            "2N5401BU",
+            spice="Q{ref} {3} {2} {1} Q2N3906",
         )
     )
     d5 = c.add(
@@ -140,17 +148,19 @@ def _transmitter(c: Circuit) -> None:
             spice="D{ref} {1} {3} DZ3V9",
         )
     )
-    r14, r15 = c.add(resistor("R14", "820")), c.add(resistor("R15", "39k"))
+    # R14: (3.9 - 0.7) V / 620 = 5.2 mA, the zeners' test current (BZX79: 5 mA) at light
+    # load. R15 biases D5 at its own 5 mA test current: (44.2 - 3.9) V / 6.8 k = 5.9 mA.
+    r14, r15 = c.add(resistor("R14", "620")), c.add(resistor("R15", "6k8", "2010"))
     d2 = c.add(
         semiconductor(
             "D2",
             lib.ZENER,
             "24V",
-            "Diode_THT:D_DO-41_SOD81_P10.16mm_Horizontal",
-            "Vishay",
-            "1N4749A-TAP",
+            "Diode_THT:D_DO-35_SOD27_P7.62mm_Horizontal",
+            "Nexperia",
+            "BZX79-C24,113",
             spice="D{ref} {2} {1} DZ24",
-            note="1 W",
+            note="500 mW, specified at 5 mA",
         )
     )
     d3 = c.add(
@@ -158,11 +168,11 @@ def _transmitter(c: Circuit) -> None:
             "D3",
             lib.ZENER,
             "12V",
-            "Diode_THT:D_DO-41_SOD81_P10.16mm_Horizontal",
-            "Vishay",
-            "1N4742A-TAP",
+            "Diode_THT:D_DO-35_SOD27_P7.62mm_Horizontal",
+            "Nexperia",
+            "BZX79-C12,113",
             spice="D{ref} {2} {1} DZ12",
-            note="1 W",
+            note="500 mW, specified at 5 mA",
         )
     )
     q1, q2, q4 = c.add(mmbt3904("Q1")), c.add(mmbt3904("Q2")), c.add(mmbt3904("Q4"))
@@ -175,7 +185,7 @@ def _transmitter(c: Circuit) -> None:
             "onsemi",
             "TIP31CG",
             spice="Q{ref} {2} {1} {3} QPOWER",
-            note="with clip heatsink Aavid 577202B00000G",
+            note="on a heatsink of at most 10 K/W (README: thermal budget)",
         )
     )
     r5, r6, r7 = (
@@ -196,6 +206,22 @@ def _transmitter(c: Circuit) -> None:
             note="bus surge clamp",
         )
     )
+    f1 = c.add(
+        Part(
+            "F1",
+            lib.POLYFUSE,
+            "PTC 100mA",
+            "Capacitor_THT:C_Disc_D5.0mm_W2.5mm_P5.00mm",
+            "Bourns",
+            "MF-R010",
+            spice="R{ref} {1} {2} 4",
+            note="60 V, hold 100 mA: trips on external faults, not on our 80 mA limit",
+        )
+    )
+    # Clamps: a surge on Bus+ goes into the 44 V rail's capacitor (D7) or to ground (D8),
+    # through F1, instead of reverse-biasing Q3's base-emitter junction.
+    d7 = c.add(semiconductor("D7", lib.DIODE, "S1G", "Diode_SMD:D_SMA", "Vishay", "S1G-E3/61T"))
+    d8 = c.add(semiconductor("D8", lib.DIODE, "S1G", "Diode_SMD:D_SMA", "Vishay", "S1G-E3/61T"))
     j1 = c.add(
         Part(
             "J1",
@@ -207,20 +233,34 @@ def _transmitter(c: Circuit) -> None:
             off_board=True,
         )
     )
-    c.connect("+44V", q3["C"], r14["1"], d5["K"])
+    c.connect("+44V", q3["C"], r14["1"], d5["K"], d7["K"])
     c.connect("ISRC_E", r14["2"], q5["E"])
     c.connect("ISRC_B", d5["A"], q5["B"], r15["1"])
     c.no_connect(d5["NC"])
     c.connect("VREF", q5["C"], d2["K"], q3["B"], q4["C"])
     c.connect("VZ", d2["A"], d3["K"], q1["C"])
-    c.connect("GND", d3["A"], q1["E"], q2["E"], r7["2"], r9["2"], r15["2"])
+    c.connect("GND", d3["A"], q1["E"], q2["E"], r7["2"], r9["2"], r15["2"], d8["A"])
     c.connect("TX_BASE", r5["2"], q1["B"], q2["C"])
     c.connect("+3V3", r5["1"], power=True)
     c.connect("TXD", r6["1"])
     c.connect("TXD_B", r6["2"], r7["1"], q2["B"])
     c.connect("EMITTER", q3["E"], r8["1"], q4["B"])
-    c.connect("BUS+", r8["2"], q4["E"], r9["1"], d4["A1"], j1["1"])
+    c.connect("BUS+", r8["2"], q4["E"], r9["1"], f1["1"], d7["A"], d8["K"])
+    c.connect("BUS+_TERM", f1["2"], d4["A1"], j1["1"])
     c.connect("BUS-", d4["A2"], j1["2"])
+
+
+def _declare_zener_bias(c: Circuit) -> None:
+    """Bias currents at light load (1 UL), for the zener data-sheet rule (I_ZT 5 mA).
+
+    At the rated load Q3's base takes up to 1.7 mA more (beta 25): the budget adds the
+    zeners' change of voltage for that (Z_ZT x 1.7 mA) to their tolerance.
+    """
+    from hardware.mbus_master import budget  # noqa: PLC0415
+
+    light = budget.reference_current() - 2.6e-3 / budget.BETA_MIN
+    c.params["bias:D2"] = c.params["bias:D3"] = light
+    c.params["bias:D5"] = (budget.V_RAIL - budget.V_Z5) / budget.R15
 
 
 def _receiver(c: Circuit, fixed_threshold: bool) -> None:

@@ -156,7 +156,8 @@ def _reference_and_pass(s: _Sheet) -> None:
     d.add(elm.Resistor().down().label(s.label("R9"), loc="bottom"))
     s.tag("R9", **{"1": "BUS+", "2": "GND"})
     s.ground(d.here)
-    d.add(elm.Line().at(r9_top.center).right().length(2.5))
+    d.add(elm.Resistor().at(r9_top.center).right().length(2.5).label(s.label("F1") + " PTC"))
+    s.tag("F1", **{"1": "BUS+", "2": "BUS+_TERM"})
     s.tvs = d.add(elm.Dot())  # type: ignore[attr-defined]
     d.add(elm.Line().right().length(1.5))
     d.add(elm.Dot(open=True).label("Bus+  J1.1", loc="right"))
@@ -167,7 +168,7 @@ def _receiver(s: _Sheet) -> None:
     d = s.d
     tvs_top = s.tvs.center  # type: ignore[attr-defined]
     tvs = d.add(elm.Zener().at(tvs_top).down().length(3).label(s.label("D4"), loc="bottom"))
-    s.tag("D4", A1="BUS+", A2="BUS-")
+    s.tag("D4", A1="BUS+_TERM", A2="BUS-")
     busm = d.add(elm.Dot())
     d.add(elm.Line().at(busm.center).right().length(1.5))
     d.add(elm.Dot(open=True).label("Bus-  J1.2", loc="right"))

@@ -7,15 +7,74 @@ has to agree with them, not the other way round.
 
 import pytest
 
+from hardware.eda.sheets import discretes
 from hardware.mbus_master import budget
-from hardware.mbus_master.bench import MAX_SAG, SPACE_DROP_MIN, simulate
+from hardware.mbus_master.bench import (
+    MAX_SAG,
+    SPACE_DROP_MIN,
+    WORST,
+    Corner,
+    short_circuit,
+    simulate,
+)
 
 N_NOMINAL = budget.max_unit_loads()  # 27 degC, nominal parts: what the simulator models
 N_RATED = budget.max_unit_loads(worst_case=True)  # 70 degC, tolerances: what we promise
 
 
 def test_hand_calculation_numbers_are_the_ones_the_readme_states():
-    assert (N_RATED, N_NOMINAL, budget.fixed_threshold_max_loads()) == (27, 33, 4)
+    assert (N_RATED, N_NOMINAL, budget.fixed_threshold_max_loads()) == (25, 35, 4)
+
+
+@pytest.mark.parametrize("step", [budget.STEP_MIN, budget.STEP_MAX])
+def test_rated_loads_work_at_the_worst_corner(step):
+    # 70 C, TIP31C beta 25 (its data sheet minimum), Q4's V_BE 28 mV low, comparator
+    # offset +10 mV, rail -2 %, zeners +5 %: the hand calculation's 25 UL must still work.
+    assert simulate(N_RATED, step=step, corner=WORST).ok
+
+
+def test_the_worst_corner_runs_out_a_few_loads_above_the_rating():
+    # The hand calculation (25) adds R8 +1 % to the simulated corner: the simulation may
+    # carry one or two more, but not the nominal 35.
+    assert not simulate(N_RATED + 4, step=budget.STEP_MAX, corner=WORST).ok
+    assert simulate(N_RATED, corner=Corner("hot", temp_c=70.0)).ok
+
+
+SHEETS = {
+    "Q1": discretes.MMBT3904,
+    "Q2": discretes.MMBT3904,
+    "Q3": discretes.TIP31C,
+    "Q4": discretes.MMBT3904,
+    "Q5": discretes.PNP_2N5401,
+}
+HEATSINK = 10.0  # K/W: what the README requires of Q3's heatsink
+CASE_TO_SINK = 0.5  # K/W: TO-220 with thermal pad (typical, unverified)
+
+
+@pytest.mark.parametrize("space", [False, True])
+def test_bus_short_keeps_every_transistor_within_its_data_sheet(space):
+    for ref, stress in short_circuit(space=space).items():
+        sheet = SHEETS[ref]
+        assert abs(stress.vce) < sheet["vceo"], ref
+        assert abs(stress.ic) < sheet["ic_max"], ref
+        if ref == "Q3":
+            # Junction at 70 C ambient through case, pad and heatsink: below 150 C.
+            r_total = sheet["rth_jc"] + CASE_TO_SINK + HEATSINK
+            assert budget.AMBIENT_MAX + stress.power * r_total < sheet["tj_max"]
+        else:
+            # Free-air rating derated to 70 C ambient.
+            derated = sheet["pd_25"] - sheet["pd_derate"] * (budget.AMBIENT_MAX - 25.0)
+            assert stress.power < derated, (ref, stress)
+
+
+def test_the_first_designs_mmbt3906_was_over_its_rating_in_a_short():
+    # Q5 holds ~38 V when the bus is shorted: an MMBT3906 (V_CEO 40 V) has no margin for
+    # the rail's +2 % and the 0.2 W it dissipates exceeds its 225 mW derated to 70 C.
+    q5 = short_circuit()["Q5"]
+    mmbt3906 = discretes.MMBT3906
+    derated = mmbt3906["pd_25"] - mmbt3906["pd_derate"] * 45.0
+    assert q5.power > derated
+    assert abs(q5.vce) > 0.9 * mmbt3906["vceo"]
 
 
 @pytest.mark.parametrize("n_loads", sorted({1, 2, 4, 8, 16, N_RATED, N_NOMINAL}))
