@@ -18,6 +18,7 @@ from .const import CONF_KIND, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import meter_identifier
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
+from .migration import async_migrate
 from .protocol.errors import TransportError
 
 MBUS_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -51,6 +52,11 @@ def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model:
         )
         .id
     )
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
+    """Bring an entry stored by an older version to today's form (see migration.py)."""
+    return await async_migrate(hass, entry)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:

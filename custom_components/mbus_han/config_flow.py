@@ -50,6 +50,8 @@ from .const import (
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     HAN_BAUDRATE,
     HAN_DEFAULT_PARITY,
     HAN_KEY_LENGTH,
@@ -287,7 +289,8 @@ def _log_crash(err: Exception, raw: bytes) -> None:
 class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add one port: an M-Bus meter bus or a smart meter's HAN port."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         self._port: str = ""

@@ -5,6 +5,10 @@ from typing import Final
 
 DOMAIN: Final = "mbus_han"
 
+# Config entry version: 2 stores secondary addresses in libmbus's form (see migration.py).
+ENTRY_VERSION: Final = 2
+ENTRY_MINOR_VERSION: Final = 1
+
 # What a config entry's port carries.
 CONF_KIND: Final = "kind"
 KIND_MBUS: Final = "mbus"  # a wired M-Bus meter bus: we are the master and poll

@@ -67,7 +67,7 @@ def test_scan_secondary_prints_addresses_for_read(simulator, capsys):
     assert main(["mbus", "scan-secondary", simulator, *FAST, "--json"]) == EXIT_OK
     result = json.loads(capsys.readouterr().out)
     addresses = [m["secondary_address"] for m in result["meters"]]
-    assert addresses == ["123456784D821A04", "123456794D821A04"]
+    assert addresses == ["12345678824D1A04", "12345679824D1A04"]  # libmbus form
     assert main(["mbus", "read", simulator, *FAST, addresses[1], "--json"]) == EXIT_OK
     reading = json.loads(capsys.readouterr().out)
     assert reading["header"]["id"] == "12345679"
@@ -101,6 +101,16 @@ def test_read_exit_codes(simulator, capsys):
         main(["mbus", "read", simulator, "253"])
     assert exit_info.value.code == EXIT_USAGE
     assert main(["mbus", "scan", simulator, "--range", "9-3"]) == EXIT_USAGE
+
+
+def test_read_any_manufacturer_bytes_without_traceback(simulator, capsys):
+    # 74 52 as sent is TST (0x5274); FF FE (bit 15 set) holds no letters: both are
+    # addresses like any other, and no meter on this bus has them.
+    for address in ("1234567874520100", "12345678FFFE0100"):
+        assert main(["mbus", "read", simulator, *FAST, "--retries", "0", address]) == (
+            EXIT_NO_ANSWER
+        )
+        assert "no answer" in capsys.readouterr().err
 
 
 def test_set_address(simulator, capsys):

@@ -5,6 +5,12 @@ put on the wire (mbus-protocol-aux.c): mbus-tcp-scan pings each address with SND
 mbus-tcp-request-data reads with REQ_UD2 0x7B (FCV+FCB) and toggles FCB while DIF 0x1F
 announces more, mbus-tcp-scan-secondary sends SND_NKE to 253 and 255 first, then selects
 16-digit masks and reads the selected meter with REQ_UD2 0x5B at 253.
+
+mbus_frame_select_secondary_pack (mbus-protocol.c) builds the selection: control
+SND_UD | DIR_M2S | FCB = 0x53 | 0x40 | 0x20 = 0x73, address 253 (0xFD), CI 0x52, then the
+address text packed into 8 data bytes: data[7] = digits 14-15 (medium), data[6] = digits 12-13
+(version), data[4] = digits 8-9 and data[5] = digits 10-11 (the manufacturer bytes in the
+order they are written), data[3..0] = the ID digits in pairs, first pair in data[3].
 """
 
 import asyncio
@@ -13,7 +19,9 @@ import pytest
 
 from custom_components.mbus_han.protocol.mbus.encode import Identity
 from custom_components.mbus_han.protocol.mbus.framer import MbusFramer
-from custom_components.mbus_han.protocol.mbus.frames import AckFrame, LongFrame
+from custom_components.mbus_han.protocol.mbus.frames import AckFrame, LongFrame, encode_frame
+from custom_components.mbus_han.protocol.mbus.master import MbusMaster, parse_address
+from custom_components.mbus_han.protocol.mbus.requests import select_secondary
 from custom_components.mbus_han.protocol.mbus.simulator import (
     HeatMeterModel,
     SimulatedBus,
@@ -21,6 +29,13 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
     SimulatorTiming,
 )
 from custom_components.mbus_han.protocol.mbus.telegram import decode_long_frame
+from custom_components.mbus_han.protocol.transport import SerialSettings
+
+# mbus_frame_select_secondary_pack(frame, "12345678824D1A04"), by hand from its source:
+# 68 L L 68, C 73, A FD, CI 52, data 78 56 34 12 | 82 4D | 1A | 04, checksum, 16.
+# Checksum (calc_checksum: C + A + CI + data, mod 256):
+# 0x73 + 0xFD + 0x52 + 0x78 + 0x56 + 0x34 + 0x12 + 0x82 + 0x4D + 0x1A + 0x04 = 0x3C3 -> 0xC3.
+LIBMBUS_SELECT_12345678824D1A04 = "68 0B 0B 68 73 FD 52 78 56 34 12 82 4D 1A 04 C3 16"
 
 
 class RawClient:
@@ -99,8 +114,44 @@ async def test_mbus_tcp_scan_secondary(libmbus_client):
     assert both != [AckFrame()]
     assert await select("1FFFFFFF") == [AckFrame()]
     (frame,) = await libmbus_client.send("10 5B FD 58 16")  # REQ_UD2 to 253
-    assert decode_long_frame(frame).header.secondary_address == "123456784D821A04"
+    # libmbus's mbus_frame_get_secondary_address: ID, manufacturer bytes as sent, version, medium
+    assert decode_long_frame(frame).header.secondary_address == "12345678824D1A04"
     assert await select("8FFFFFFF") == [AckFrame()]
     (frame,) = await libmbus_client.send("10 5B FD 58 16")
     assert decode_long_frame(frame).header.id == 87654321
     assert await select("2FFFFFFF") == []
+
+
+async def test_libmbus_selects_our_meter_by_full_16_digit_address(libmbus_client):
+    assert await libmbus_client.send("10 40 FD 3D 16", timeout=0.05) == []
+    assert await libmbus_client.send(LIBMBUS_SELECT_12345678824D1A04, timeout=0.05) == [AckFrame()]
+    (frame,) = await libmbus_client.send("10 5B FD 58 16")  # REQ_UD2 to 253
+    assert decode_long_frame(frame).header.id == 12345678
+    # The 15-bit code in place of the wire bytes (4D 82) names no meter on this bus.
+    wrong = bytes.fromhex(LIBMBUS_SELECT_12345678824D1A04)
+    wrong = wrong[:11] + bytes((0x4D, 0x82)) + wrong[13:]  # same bytes, so same checksum
+    assert await libmbus_client.send(wrong.hex(), timeout=0.05) == []
+
+
+async def test_our_master_selects_with_libmbus_address_text(socket_enabled):
+    libmbus_frame = bytes.fromhex(LIBMBUS_SELECT_12345678824D1A04)
+    ours = encode_frame(select_secondary(parse_address("12345678824D1A04")))
+    # Same address bytes as libmbus packs; only the control byte's FCB differs (0x53/0x73).
+    assert ours[5:-2] == libmbus_frame[5:-2]
+    meters = [
+        SimulatedMeter(HeatMeterModel(Identity(12345678, "SLB", 0x1A, 4)), 0),
+        SimulatedMeter(HeatMeterModel(Identity(12345678, "KAM", 0x1A, 4)), 1),
+    ]
+    async with SimulatedBus(meters, SimulatorTiming.instant(2400)) as bus:
+        server = await bus.start_tcp("127.0.0.1", 0)
+        url = f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        master = await MbusMaster.open(url, SerialSettings(2400), retries=0)
+        try:
+            # Two meters share the ID: only the manufacturer bytes tell them apart.
+            reading = await master.read(parse_address("12345678824D1A04"))
+            assert reading.telegram.header.manufacturer == "SLB"
+            # KAM: 11 * 1024 + 1 * 32 + 13 = 0x2C2D, sent as 2D 2C.
+            reading = await master.read(parse_address("123456782D2C1A04"))
+            assert reading.telegram.header.manufacturer == "KAM"
+        finally:
+            await master.close()

@@ -166,7 +166,7 @@ def test_selection_with_wildcards_and_deselect():
     assert meter.selected
     assert meter.handle(req_ud2(253, fcb=True)) is not None
     assert select("1234567FFFFF1A04") == bytes((ACK,))
-    assert select("FFFFFFFF4D82FFFF") == bytes((ACK,))  # manufacturer SLB
+    assert select("FFFFFFFF824DFFFF") == bytes((ACK,))  # SLB, bytes as sent
     assert select("123456781111FFFF") is None  # other manufacturer
     assert not meter.selected
     assert meter.handle(req_ud2(253, fcb=True)) is None

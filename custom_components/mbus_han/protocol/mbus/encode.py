@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import ProtocolError
 from .frames import C_RSP_UD, LongFrame
-from .manufacturer import encode_manufacturer
+from .manufacturer import encode_manufacturer, secondary_address_text
 
 CI_LONG_HEADER = 0x72
 DIF_MORE_RECORDS_FOLLOW = 0x1F
@@ -167,10 +167,7 @@ class Identity:
     @property
     def secondary_address(self) -> str:
         """Libmbus's 16-character form."""
-        return (
-            f"{self.id_text}{encode_manufacturer(self.manufacturer):04X}"
-            f"{self.version:02X}{self.medium:02X}"
-        )
+        return secondary_address_text(self.id_text, self.manufacturer, self.version, self.medium)
 
 
 def long_header(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
-from .manufacturer import encode_manufacturer
+from .manufacturer import secondary_address_text
 
 type RawValue = int | float | str | bytes | dt.date | dt.datetime | dt.time | None
 type ScaledValue = int | float | Decimal | str | bytes | dt.date | dt.datetime | dt.time | None
@@ -266,9 +266,8 @@ class Header(NamedTuple):
         """Libmbus's 16-character secondary address: ID, manufacturer, version, medium (hex)."""
         if self.id_text is None or self.manufacturer is None:
             return None
-        return (
-            f"{self.id_text}{encode_manufacturer(self.manufacturer):04X}"
-            f"{self.version or 0:02X}{self.medium_code or 0:02X}"
+        return secondary_address_text(
+            self.id_text, self.manufacturer, self.version or 0, self.medium_code or 0
         )
 
 

@@ -63,7 +63,8 @@ class SecondaryAddress:
     """A secondary address mask: 8 ID digits plus manufacturer, version and medium.
 
     ``id_mask`` holds eight characters, each a decimal digit or ``F`` (wildcard). ``None``
-    for the other fields means "any" (sent as 0xFF bytes).
+    for the other fields means "any" (sent as 0xFF bytes). ``manufacturer`` is three letters
+    or, for a code that holds none, ``0xHHHH`` (see :mod:`.manufacturer`).
     """
 
     id_mask: str
@@ -76,6 +77,12 @@ class SecondaryAddress:
         if len(mask) != 8 or any(c not in "0123456789F" for c in mask):
             raise RequestError(f"secondary ID {self.id_mask!r} is not 8 digits (F = wildcard)")
         object.__setattr__(self, "id_mask", mask)
+        if self.manufacturer is not None:
+            try:
+                code = encode_manufacturer(self.manufacturer)
+            except ProtocolError as err:
+                raise RequestError(str(err)) from None
+            object.__setattr__(self, "manufacturer", decode_manufacturer(code))
         for name, value in (("version", self.version), ("medium", self.medium)):
             if value is not None and not 0 <= value <= 0xFE:
                 raise RequestError(f"{name} {value} is outside 0-254")
@@ -84,14 +91,16 @@ class SecondaryAddress:
     def parse(cls, text: str) -> SecondaryAddress:
         """Parse libmbus's 16-character form ``IIIIIIIIMMMMVVMM`` (hex, F = wildcard).
 
-        An 8-character string is an ID mask alone.
+        ``MMMM`` are the manufacturer's two bytes as sent, low byte first (libmbus's
+        ``mbus_frame_select_secondary_pack`` copies them to the frame in this order): SLB,
+        code 0x4D82, is ``824D``. An 8-character string is an ID mask alone.
         """
         text = text.strip().upper()
         if len(text) == 8:
             return cls(text)
         if len(text) != 16 or any(c not in "0123456789ABCDEF" for c in text):
             raise RequestError(f"secondary address {text!r} is not 8 or 16 hex digits")
-        man_code = int(text[8:12], 16)
+        man_code = int.from_bytes(bytes.fromhex(text[8:12]), "little")
         version = int(text[12:14], 16)
         medium = int(text[14:16], 16)
         return cls(
