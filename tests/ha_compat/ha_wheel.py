@@ -94,6 +94,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
 HA_VERSION = "2026.11.0"
 """The Home Assistant release users run; 2026.11.0 is the only 2026.11 release published."""
 
@@ -1654,30 +1657,36 @@ def check_manifest(
 ) -> list[str]:
     """The manifest's requirements agree with what Home Assistant pins.
 
-    A requirement that Home Assistant also pins must carry the same pin (else the install
-    conflicts with core), each of ``required`` must be listed and pinned, and voluptuous must
-    not be listed (2026.11 replaced it with probatio, which stands in for ``import
-    voluptuous``; installing the real one would fight that alias).
+    Each of ``required`` must be listed with a lower bound (``>=``) and no exact pin: Home
+    Assistant installs a custom integration's requirements under its own constraints, so an
+    exact pin breaks the install the day core bumps that package. Every requirement that Home
+    Assistant pins must admit that pin. voluptuous must not be listed (2026.11 replaced it with
+    probatio, which stands in for ``import voluptuous``; installing the real one would fight
+    that alias).
     """
     problems: list[str] = []
     manifest = json.loads(manifest_text)
-    requirements: list[str] = manifest.get("requirements", [])
-    ours = pinned_versions(requirements)
-    listed = {_normalise(re.split(r"[\s\[=<>!~;]", r, maxsplit=1)[0]) for r in requirements}
-    if "voluptuous" in listed:
+    specifiers: dict[str, SpecifierSet] = {}
+    for text in manifest.get("requirements", []):
+        requirement = Requirement(text)
+        specifiers[_normalise(requirement.name)] = requirement.specifier
+    if "voluptuous" in specifiers:
         problems.append(
             "manifest.json lists voluptuous: Home Assistant 2026.11 provides it via probatio"
         )
     for name in required:
         key = _normalise(name)
-        if key not in ours:
+        operators = {spec.operator for spec in specifiers.get(key, SpecifierSet())}
+        if key not in specifiers or ">=" not in operators:
+            problems.append(f"manifest.json gives {name} no lower bound (>=)")
+        if operators & {"==", "==="}:
             problems.append(
-                f"manifest.json does not pin {name} (Home Assistant pins {name}=={pins.get(key)})"
+                f"manifest.json pins {name} exactly: the install fails once Home Assistant moves on"
             )
-    for name, version in sorted(ours.items()):
-        if name in pins and pins[name] != version:
+    for key, specifier in sorted(specifiers.items()):
+        if key in pins and not specifier.contains(pins[key], prereleases=True):
             problems.append(
-                f"manifest.json pins {name}=={version}, Home Assistant pins {name}=={pins[name]}"
+                f"manifest.json wants {key}{specifier}, Home Assistant pins {key}=={pins[key]}"
             )
     for name in required:
         if _normalise(name) not in pins:

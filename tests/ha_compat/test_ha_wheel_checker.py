@@ -598,14 +598,22 @@ def test_unparsable_wheel_files_are_reported_not_skipped() -> None:
 def test_manifest_requirements_against_the_wheel_pins() -> None:
     pins = pinned_versions(["serialx==1.15.1", "probatio==0.13.0  # validation", "aiohttp>=3"])
     assert pins == {"serialx": "1.15.1", "probatio": "0.13.0"}
-    good = '{"requirements": ["serialx==1.15.1"]}'
+    good = '{"requirements": ["serialx>=1.15.1"]}'
     assert check_manifest(good, pins) == []
-    assert check_manifest('{"requirements": ["serialx==1.14.0", "voluptuous==0.15.2"]}', pins) == [
-        "manifest.json lists voluptuous: Home Assistant 2026.11 provides it via probatio",
-        "manifest.json pins serialx==1.14.0, Home Assistant pins serialx==1.15.1",
+    assert check_manifest('{"requirements": ["serialx>=1.15,<2"]}', pins) == []
+    # A bump in core (1.15.1 -> 1.16.0) keeps a lower bound satisfied, not an exact pin.
+    assert check_manifest(good, {"serialx": "1.16.0"}) == []
+    assert check_manifest('{"requirements": ["serialx==1.15.1"]}', {"serialx": "1.16.0"}) == [
+        "manifest.json gives serialx no lower bound (>=)",
+        "manifest.json pins serialx exactly: the install fails once Home Assistant moves on",
+        "manifest.json wants serialx==1.15.1, Home Assistant pins serialx==1.16.0",
     ]
-    assert check_manifest('{"requirements": ["serialx>=1.15"]}', pins) == [
-        "manifest.json does not pin serialx (Home Assistant pins serialx==1.15.1)"
+    assert check_manifest('{"requirements": ["serialx>=1.16", "voluptuous==0.15.2"]}', pins) == [
+        "manifest.json lists voluptuous: Home Assistant 2026.11 provides it via probatio",
+        "manifest.json wants serialx>=1.16, Home Assistant pins serialx==1.15.1",
+    ]
+    assert check_manifest('{"requirements": []}', pins) == [
+        "manifest.json gives serialx no lower bound (>=)"
     ]
     assert check_manifest(good, {}) == [
         "Home Assistant does not pin serialx any more: review the manifest"
