@@ -1,8 +1,8 @@
 """Regenerate every design's outputs from its source: `python -m hardware.build`.
 
 Writes, per design directory: <name>.net (KiCad netlist), bom.csv, schematic.png/.svg and
-wiring.png (and, for the M-Bus master, the drawn circuit.png). The tests fail when a
-committed .net or bom.csv differs from what this writes.
+wiring.png (and, for the M-Bus master and the HAN reader, the drawn circuit.png). The tests
+fail when a committed .net or bom.csv differs from what this writes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from hardware.eda import bom, erc, kicad, render
 from hardware.eda.model import Circuit
 from hardware.han_reader import design as han_reader
+from hardware.han_reader import drawing as han_drawing
 from hardware.mbus_master import design as mbus_master
 from hardware.mbus_master import drawing
 from hardware.rs232_shifter import design as rs232_shifter
@@ -50,8 +51,9 @@ def build(name: str, pictures: bool = True) -> list[Path]:
             written.append(out / f"schematic{suffix}")
         render.render_wiring(circuit.title, wiring, out / "wiring.png")
         written.append(out / "wiring.png")
-        if name == "mbus_master":
-            drawing.draw(out / "circuit.png")
+        drawings = {"mbus_master": drawing.draw, "han_reader": han_drawing.draw}
+        if name in drawings:
+            drawings[name](out / "circuit.png")
             written.append(out / "circuit.png")
     return written
 

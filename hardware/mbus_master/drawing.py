@@ -15,31 +15,8 @@ mpl.use("Agg")
 import schemdraw
 import schemdraw.elements as elm
 
-from hardware.eda.model import Circuit
+from hardware.eda.wired import Sheet as _Sheet
 from hardware.mbus_master.design import build
-
-
-class _Sheet:
-    """Places elements and records (ref, pin) -> net for the consistency test."""
-
-    def __init__(self, circuit: Circuit, drawing: schemdraw.Drawing) -> None:
-        self.c = circuit
-        self.d = drawing
-        self.drawn: dict[tuple[str, str], str] = {}
-
-    def label(self, ref: str) -> str:
-        part = self.c.parts[ref]
-        return f"{ref}\n{part.value}"
-
-    def tag(self, ref: str, **pins: str) -> None:
-        for pin, net in pins.items():
-            self.drawn[(ref, pin)] = net
-
-    def ground(self, at: tuple[float, float] | schemdraw.util.Point) -> None:
-        self.d.add(elm.Ground().at(at))
-
-    def rail(self, at: tuple[float, float] | schemdraw.util.Point, name: str) -> None:
-        self.d.add(elm.Vdd().at(at).label(name))
 
 
 def draw(path: Path | None = None) -> dict[tuple[str, str], str]:

@@ -1,5 +1,7 @@
 """The drawn schematic of the M-Bus master says what the netlist says."""
 
+from hardware.han_reader.design import build as build_han
+from hardware.han_reader.drawing import draw as draw_han
 from hardware.mbus_master.design import build
 from hardware.mbus_master.drawing import draw
 
@@ -22,3 +24,22 @@ def test_every_drawn_terminal_is_on_its_net(tmp_path):
 def test_the_drawing_covers_transmitter_limiter_and_receiver():
     drawn_refs = {ref for ref, _ in draw()}
     assert drawn_refs == set(build().parts) - NOT_DRAWN
+
+
+def test_every_terminal_of_the_han_reader_drawing_is_on_its_net(tmp_path):
+    circuit = build_han()
+    drawn = draw_han(tmp_path / "circuit.png")
+    assert (tmp_path / "circuit.png").stat().st_size > 10_000
+    for (ref, pin), net in drawn.items():
+        actual = circuit.net_of(circuit.parts[ref][pin])
+        assert actual is not None, (ref, pin)
+        assert actual.name == net, (ref, pin, net, actual.name)
+
+
+def test_the_han_reader_drawing_shows_every_part_and_every_u1_pin():
+    drawn = draw_han()
+    assert {ref for ref, _ in drawn} == set(build_han().parts)
+    connected = {p.number for p in build_han().parts["U1"].definition.pins} - {"5", "7", "10"}
+    u1 = {pin for ref, pin in drawn if ref == "U1"}
+    names = {p.name: p.number for p in build_han().parts["U1"].definition.pins}
+    assert {names[p] for p in u1} >= connected
