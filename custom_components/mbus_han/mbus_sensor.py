@@ -313,6 +313,12 @@ def _shape_of(value: ScaledValue) -> _Shape | None:
     return None
 
 
+_SHAPE_CLASSES = {
+    _Shape.TIMESTAMP: SensorDeviceClass.TIMESTAMP,
+    _Shape.DATE: SensorDeviceClass.DATE,
+}
+
+
 def _kind_shape(kind: _Kind) -> _Shape:
     if kind.device_class is SensorDeviceClass.TIMESTAMP:
         return _Shape.TIMESTAMP
@@ -376,7 +382,8 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
     elif shape is not None:
         # A value we cannot classify: shown as is (a number with its unit), never in
         # statistics, never with a device class its type does not fit.
-        device_class = state_class = suggested_unit = precision = None
+        device_class = _SHAPE_CLASSES.get(shape)  # a date and time is one, whatever its VIF
+        state_class = suggested_unit = precision = None
         unit = (record.unit or None) if shape is _Shape.NUMBER else None
         category = EntityCategory.DIAGNOSTIC
         kind = None

@@ -8,6 +8,7 @@ energy, water and gas totals. These tests hold every description we can make to 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,109 @@ def test_records_of_unknown_meaning_get_no_sensor():
     assert unknown  # the corpus has such records (a reserved VIF, reserved VIFEs)
     for name, record in unknown:
         assert describe_record(record, None) is None, f"{name} {record.key}"
+
+
+# -- Types are decided once (issue 11, item 2) ------------------------------------------------
+
+_HEADER = bytes.fromhex("78563412A732010400000000")  # CI 0x72 header: LUG 12345678, heat
+# Data field lengths of EN 13757-3 table 4 (0x0D variable, handled apart).
+_DATA_LENGTHS = {
+    0x1: 1, 0x2: 2, 0x3: 3, 0x4: 4, 0x5: 4, 0x6: 6, 0x7: 8,
+    0x9: 1, 0xA: 2, 0xB: 3, 0xC: 4, 0xE: 6,
+}  # fmt: skip
+# Value bytes per length that make valid BCD, valid date/time fields (types F, G, I, J)
+# and plain integers alike: 05 04 0C = 12:04:05 (type J), 0C 21 = 1 Jan 2009 (type G).
+_PATTERNS = (
+    bytes.fromhex("05040C0C210112131415"),
+    bytes.fromhex("0102030405060708090A"),
+    bytes.fromhex("99999999999999999999"),
+)
+_VIF_PREFIXES = (b"", b"\xfd", b"\xfb")  # primary, first and second extension tables
+_VIFES = (b"", b"\x3c", b"\x7f")  # none, a modifier, a manufacturer-specific VIFE
+
+
+def _generated_records() -> list[tuple[str, object]]:
+    """Every DIF data coding x every VIF of the three tables x a few VIFEs and values."""
+    from custom_components.mbus_han.protocol.mbus.telegram import decode_user_data
+
+    records = []
+    for prefix in _VIF_PREFIXES:
+        for vif in range(0x80):
+            for vife in _VIFES:
+                # the extension bit says a VIFE follows; 0xFD / 0xFB prefix their tables
+                vif_bytes = prefix + bytes((vif | (0x80 if vife else 0),)) + vife
+                for data_field, length in _DATA_LENGTHS.items():
+                    for pattern in _PATTERNS:
+                        raw = bytes((data_field,)) + vif_bytes + pattern[:length]
+                        try:
+                            telegram = decode_user_data(0x72, _HEADER + raw)
+                        except DecodeError:
+                            continue
+                        records += [(raw.hex(" "), r) for r in telegram.records]
+                text = bytes((0x0D,)) + vif_bytes + b"\x03abc"  # LVAR 3: a 3-character text
+                try:
+                    telegram = decode_user_data(0x72, _HEADER + text)
+                except DecodeError:
+                    continue
+                records += [(text.hex(" "), r) for r in telegram.records]
+    return records
+
+
+def _check_value_fits(description, value, where: str) -> None:
+    """A state of the type its description promises, or None (unknown)."""
+    state = description.value_fn(value)
+    if state is None:
+        return
+    device_class = description.device_class
+    if device_class is SensorDeviceClass.TIMESTAMP:
+        assert isinstance(state, dt.datetime), where
+        assert state.tzinfo is not None, where
+    elif device_class is SensorDeviceClass.DATE:
+        assert isinstance(state, dt.date), where
+        assert not isinstance(state, dt.datetime), where
+    elif (
+        device_class is not None
+        or description.state_class is not None
+        or description.native_unit_of_measurement is not None
+    ):
+        # Home Assistant requires a number for these (sensor/__init__.py, "numeric").
+        assert isinstance(state, int | float | Decimal), where
+        assert not isinstance(state, bool), where
+    else:
+        assert isinstance(state, str | int | float | Decimal), where
+
+
+def test_every_generated_and_corpus_record_gets_a_description_its_value_fits():
+    """Across every coding the decoder accepts, a value always fits its device class.
+
+    The rule is Home Assistant's: TIMESTAMP takes an aware datetime, DATE a date, and any
+    device class, state class or unit a number; a time of day or a text is none of these.
+    """
+    generated = _generated_records()
+    assert len(generated) > 5000  # the generator reaches the decoder, not just its errors
+    corpus = [
+        (f"{name} {record.key}", record)
+        for name, telegram in TELEGRAMS
+        for record in telegram.records
+    ]
+    described = 0
+    for where, record in generated + corpus:
+        description = describe_record(record, Medium.HEAT_OUTLET)
+        if description is None:
+            continue
+        described += 1
+        _check(description, where)
+        _check_value_fits(description, record.value, where)
+    assert described > 1000
+
+
+def test_a_time_of_day_is_text_not_a_timestamp():
+    """Issue 11, item 2: 03 6D 05 04 0C is a type J time of day (EN 13757-3 annex A)."""
+    from custom_components.mbus_han.protocol.mbus.telegram import decode_user_data
+
+    telegram = decode_user_data(0x72, _HEADER + bytes.fromhex("036D05040C"))
+    description = describe_record(telegram.records[0], None)
+    assert description is not None
+    assert description.device_class is None
+    assert description.state_class is None
+    assert description.value_fn(telegram.records[0].value) == "12:04:05"
