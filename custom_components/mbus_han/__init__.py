@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 
-from .const import CONF_KIND, CONF_PORT, DOMAIN, KIND_HAN
-from .entity import meter_identifier
+from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
+from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
@@ -70,11 +71,74 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
 
 
 async def _setup_mbus(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+    _scope_address_identifiers(hass, entry)
     coordinator = MbusCoordinator(hass, entry)
     coordinator.port_device_id = _register_port_device(hass, entry, "M-Bus")
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = MbusHanRuntimeData(coordinator)
-    _remove_stale_devices(hass, entry, coordinator)
+    _remember_meter_devices(hass, entry, coordinator)
+    _remove_stale_devices(hass, entry)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: _remember_meter_devices(hass, entry, coordinator))
+    )
+
+
+def _scope_address_identifiers(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+    """Move ``address-N`` devices and entities to ``<entry id>-address-N`` (issue 11, item 5).
+
+    Meters without a manufacturer were known by their address alone, so two of them at the
+    same address on two ports shared a device and the second port lost its entities. Each
+    port's entities are moved to the scoped id, keeping their history and settings; a device
+    only this port used keeps its id in the registry (its identifier changes), a device two
+    ports shared is left to the other one and this port's meter gets a device of its own.
+    Runs at every set-up: once nothing is left to move it does nothing.
+    """
+    scoped = f"{entry.entry_id}-"
+    entities = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+        if entity.unique_id.startswith(UNSCOPED_ADDRESS_PREFIX):
+            new_unique_id = scoped + entity.unique_id
+            if entities.async_get_entity_id(entity.domain, DOMAIN, new_unique_id) is None:
+                entities.async_update_entity(entity.entity_id, new_unique_id=new_unique_id)
+    devices = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        old = {
+            (domain, name)
+            for domain, name in device.identifiers
+            if domain == DOMAIN and name.startswith(UNSCOPED_ADDRESS_PREFIX)
+        }
+        if not old:
+            continue
+        if len(device.config_entries) > 1:
+            devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            continue
+        new = {(DOMAIN, scoped + name) for _, name in old}
+        try:
+            devices.async_update_device(device.id, new_identifiers=(device.identifiers - old) | new)
+        except dr.DeviceIdentifierCollisionError:
+            devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+@callback
+def _remember_meter_devices(
+    hass: HomeAssistant, entry: MbusHanConfigEntry, coordinator: MbusCoordinator
+) -> None:
+    """Keep, per configured address, the device identifier its meter last answered with.
+
+    Stored in the entry, so that a meter silent at the next start still has its device
+    known (and kept), while devices of meters no longer configured can go.
+    """
+    if coordinator.data is None:
+        return
+    configured = set(entry.data[CONF_METERS])
+    stored: dict[str, str] = entry.data.get(CONF_METER_DEVICES, {})
+    known = {address: name for address, name in stored.items() if address in configured}
+    for address, telegram in coordinator.data.telegrams.items():
+        known[address] = meter_identifier(entry.entry_id, address, telegram)
+    if known != stored:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_METER_DEVICES: known}
+        )
 
 
 async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
@@ -102,30 +166,28 @@ async def async_remove_config_entry_device(
     if isinstance(coordinator, HanCoordinator):
         return (DOMAIN, coordinator.device_identifier) not in device.identifiers
     current = {
-        (DOMAIN, meter_identifier(address, telegram))
+        (DOMAIN, meter_identifier(entry.entry_id, address, telegram))
         for address, telegram in (coordinator.data.telegrams.items() if coordinator.data else ())
     }
     return not device.identifiers & current
 
 
-def _remove_stale_devices(
-    hass: HomeAssistant, entry: MbusHanConfigEntry, coordinator: MbusCoordinator
-) -> None:
+def _remove_stale_devices(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
     """Drop the devices of meters that are no longer configured on this port.
 
-    Run after a successful first poll: every configured meter that answered is known, and
-    a meter that is still configured but did not answer keeps its device.
+    Run after a successful first poll, when every configured meter that ever answered has
+    its device identifier remembered: a configured meter keeps its device even while it is
+    silent. Only a configured meter that has never answered leaves the question open; then
+    nothing is removed.
     """
-    keep = {(DOMAIN, entry.entry_id)} | {
-        (DOMAIN, meter_identifier(address, telegram))
-        for address, telegram in coordinator.data.telegrams.items()
-    }
-    configured_but_silent = set(coordinator.data.errors)
+    known: dict[str, str] = entry.data.get(CONF_METER_DEVICES, {})
+    if set(entry.data[CONF_METERS]) - set(known):
+        return  # a configured meter never heard from may own any of the devices
+    keep = {(DOMAIN, entry.entry_id)} | {(DOMAIN, name) for name in known.values()}
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if device.identifiers & keep or configured_but_silent:
-            continue
-        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+        if not device.identifiers & keep:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:

@@ -80,7 +80,8 @@ async def async_setup_entry(
         new: list[MbusProblemSensor] = []
         for address, telegram in coordinator.data.telegrams.items():
             for description in BINARY_SENSORS:
-                unique_id = f"{meter_identifier(address, telegram)}-{description.key}"
+                meter_id = meter_identifier(entry.entry_id, address, telegram)
+                unique_id = f"{meter_id}-{description.key}"
                 if unique_id in known or not description.has_fn(telegram):
                     continue
                 known.add(unique_id)

@@ -18,6 +18,8 @@ CONF_PORT: Final = "port"
 CONF_BAUDRATE: Final = "baudrate"
 CONF_PARITY: Final = "parity"
 CONF_METERS: Final = "meters"  # M-Bus: the configured meters' addresses
+# M-Bus: per configured address, the device identifier its meter last answered with
+CONF_METER_DEVICES: Final = "meter_devices"
 CONF_ADDRESSES: Final = "addresses"  # flow field: addresses typed by hand
 CONF_SETUP_METHOD: Final = "setup_method"  # flow field: scan or manual
 CONF_KEY: Final = "key"  # HAN: encryption key (GUEK), 32 hex characters

@@ -16,17 +16,21 @@ from .protocol.mbus.model import Quantity, Telegram
 from .protocol.mbus.products import model_text
 
 
-def meter_identifier(address: str, telegram: Telegram) -> str:
-    """A meter's device identifier: its manufacturer and ID, or the address without a header.
+def meter_identifier(entry_id: str, address: str, telegram: Telegram) -> str:
+    """A meter's device identifier: its manufacturer and ID, or its port's entry and address.
 
     The ID and manufacturer come from the meter itself, so a meter keeps its device (and
-    history) when its primary address changes.
+    history) when its primary address changes. A meter that names no manufacturer (CI 0x73,
+    0x78, 0x51: no header) is known only by its address, which is unique on its port only.
     """
     header = telegram.header
     if header is not None and header.id_text is not None and header.manufacturer:
         return f"{header.manufacturer}-{header.id_text}"
-    return f"address-{address}"
+    return f"{entry_id}-{UNSCOPED_ADDRESS_PREFIX}{address}"
 
+
+# Meters without a manufacturer were once "address-N" on every port (issue 11, item 5).
+UNSCOPED_ADDRESS_PREFIX = "address-"
 
 # Home Assistant 2026.x links a device to its parent by device id (``via_device_id``) and
 # deprecates the identifier tuple (``via_device``), which is all 2025.4 knows.
@@ -50,7 +54,7 @@ def meter_device_info(
         None,
     )
     info = DeviceInfo(
-        identifiers={(DOMAIN, meter_identifier(address, telegram))},
+        identifiers={(DOMAIN, meter_identifier(entry_id, address, telegram))},
         sw_version=firmware,
         **via_port(port_device_id, entry_id),
     )
@@ -72,7 +76,7 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
     def __init__(self, coordinator: MbusCoordinator, address: str, telegram: Telegram) -> None:
         super().__init__(coordinator)
         self.address = address
-        self.meter_id = meter_identifier(address, telegram)
+        self.meter_id = meter_identifier(coordinator.config_entry.entry_id, address, telegram)
         self._attr_device_info = meter_device_info(
             coordinator.port_device_id, coordinator.config_entry.entry_id, address, telegram
         )

@@ -61,7 +61,7 @@ def _mbus_adder(
         new: list[MbusRecordSensor] = []
         for address, telegram in coordinator.data.telegrams.items():
             medium = telegram.header.medium if telegram.header else None
-            meter_id = meter_identifier(address, telegram)
+            meter_id = meter_identifier(coordinator.config_entry.entry_id, address, telegram)
             for record in telegram.records:
                 unique_id = f"{meter_id}-{record.key}"
                 if unique_id in known:
