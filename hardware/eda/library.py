@@ -186,7 +186,22 @@ def connector(name: str, pins: int, description: str) -> PartDef:
 
 
 RJ45 = connector("RJ45", 8, "8P8C modular jack (HAN port cable)")
-DE9_MALE = connector("DB9_Male", 9, "D-sub 9 male, DTE (PC) pinout")
+DE9_MALE = PartDef(
+    "Connector",
+    "DB9_Male_MountingHoles",
+    "D-sub 9 male, DTE (PC) pinout, shell on pin 0",
+    (
+        PinDef("0", "SHELL", P.PASSIVE),
+        *(PinDef(str(n), f"Pin_{n}", P.PASSIVE) for n in range(1, 10)),
+    ),
+)
+# Three-pad solder jumper, pads 1-2 bridged as delivered (KiCad Jumper:SolderJumper_3_Bridged12).
+SOLDER_JUMPER_3 = PartDef(
+    "Jumper",
+    "SolderJumper_3_Bridged12",
+    "Solder jumper, 3 pads, 1-2 bridged",
+    _pins(("1", "A", P.PASSIVE), ("2", "C", P.PASSIVE), ("3", "B", P.PASSIVE)),
+)
 BARREL_JACK = PartDef(
     "Connector",
     "Barrel_Jack",

@@ -42,6 +42,22 @@ def build() -> Circuit:
         )
     )
     j2 = c.add(stock.pi_uart_header("J2"))
+    # JP1/JP2 swap DE-9 pins 2 and 3 (the converter's DTE/DCE role is unverified): as
+    # delivered (pads 1-2) T1OUT drives pin 3 and R1IN listens on pin 2, like a PC; cut
+    # both 1-2 bridges and bridge 2-3 on both for the crossed (null-modem) wiring.
+    jp1, jp2 = (
+        c.add(
+            Part(
+                ref,
+                lib.SOLDER_JUMPER_3,
+                "2/3 swap",
+                "Jumper:SolderJumper-3_P1.3mm_Bridged12_RoundedPad1.0x1.5mm",
+                "(PCB)",
+                "solder jumper",
+            )
+        )
+        for ref in ("JP1", "JP2")
+    )
     c1, c2, c3, c4, c5 = caps
     c.connect("C1P", u1["C1+"], c1["1"])
     c.connect("C1M", u1["C1-"], c1["2"])
@@ -59,6 +75,7 @@ def build() -> Circuit:
         u1["T2IN"],
         u1["R2IN"],
         j1["5"],
+        j1["SHELL"],  # the shell to ground: a cable's screen ends here, not on the Pi
         j2["4"],
         power=True,
     )
@@ -68,8 +85,12 @@ def build() -> Circuit:
     c.connect("TXD", j2["2"], u1["T1IN"], r1["2"])
     c.connect("RXD", u1["R1OUT"], j2["3"])
     # DE-9 male, DTE pinout: 2 RXD in, 3 TXD out, 4 DTR out, 5 GND, 7 RTS out.
-    c.connect("RS232_TXD", u1["T1OUT"], j1["3"])
-    c.connect("RS232_RXD", u1["R1IN"], j1["2"])
+    c.connect("RS232_TXD", u1["T1OUT"], jp1["C"])
+    c.connect("RS232_RXD", u1["R1IN"], jp2["C"])
+    c.connect("DE9_PIN3", jp1["A"], jp2["B"], j1["3"])
+    c.connect("DE9_PIN2", jp2["A"], jp1["B"], j1["2"])
+    # One driver, T2OUT, holds both DTR and RTS asserted: a "host present" signal, not a
+    # supply (a MAX3232 driver gives a few mA at +5 V).
     c.connect("RS232_DTR_RTS", u1["T2OUT"], j1["4"], j1["7"])
     c.no_connect(u1["R2OUT"], j1["1"], j1["6"], j1["8"], j1["9"])
     return c

@@ -133,8 +133,11 @@ def test_mbus_master_boost_feedback_sets_44_volts():
     [
         (("J2.2", "U1.11", "R1.2"), "Pi TXD (GPIO14) -> T1IN (11), pulled up to mark"),
         (("U1.12", "J2.3"), "R1OUT (12) -> Pi RXD (GPIO15)"),
-        (("U1.14", "J1.3"), "T1OUT (14) -> DE-9 pin 3, TXD of a DTE"),
-        (("U1.13", "J1.2"), "DE-9 pin 2, RXD of a DTE -> R1IN (13)"),
+        (("U1.14", "JP1.2"), "T1OUT (14) -> JP1's common pad"),
+        (("JP1.1", "J1.3", "JP2.3"), "JP1 as delivered: DE-9 pin 3, TXD of a DTE; JP2's swap pad"),
+        (("U1.13", "JP2.2"), "R1IN (13) <- JP2's common pad"),
+        (("JP2.1", "J1.2", "JP1.3"), "JP2 as delivered: DE-9 pin 2, RXD of a DTE; JP1's swap pad"),
+        (("J1.0", "J1.5", "U1.15"), "DE-9 shell and pin 5 on ground"),
         (("U1.7", "J1.4", "J1.7"), "T2OUT holds DTR (4) and RTS (7) asserted"),
         (("U1.15", "J1.5", "J2.4", "U1.10", "U1.8"), "GND (15) = DE-9 pin 5; T2IN, R2IN tied low"),
         (("U1.16", "J2.1", "C5.1"), "VCC (16) from the Pi's 3.3 V, bypassed"),
