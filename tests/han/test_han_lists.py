@@ -7,7 +7,7 @@ README's rules (Swedish Kamstrup counts Wh where Norwegian units count 10 Wh).
 import pytest
 from han_corpus import BY_NAME, expected_values, raw
 
-from custom_components.mbus_han.protocol.errors import DecodeError
+from custom_components.mbus_han.protocol.errors import DecodeError, NoKnownValuesError
 from custom_components.mbus_han.protocol.han.decoder import decode_llc, decode_message
 from custom_components.mbus_han.protocol.han.hdlc import parse_hdlc_frame
 
@@ -34,23 +34,22 @@ def test_swedish_kamstrup_energy_is_counted_in_wh() -> None:
         assert swedish.values[code].value == pytest.approx(norwegian[code])
 
 
-def test_unknown_list_version_leaves_unscaled_values_out() -> None:
+def test_unknown_list_version_is_an_error_not_an_empty_reading() -> None:
     payload = _kamstrup_hourly_payload()
     renamed = payload.replace(b"Kamstrup_V0001", b"Kamstrup_V0009")
-    reading = decode_llc(renamed)
-    # No table for this list: the bare numbers have no known scaling, so none is reported.
-    assert reading.values == {}
-    assert set(reading.skipped) >= set(ENERGIES)
-    assert reading.meter.meter_id == BY_NAME[KAMSTRUP_HOURLY]["expected"]["meter_id"]
+    # No table for this list: the bare numbers have no known scaling, none is guessed, and a
+    # push without any value is an error that says why (never a silent empty success).
+    with pytest.raises(NoKnownValuesError, match=r"1-1:1\.7\.0\.255 \(the list gives no scal"):
+        decode_llc(renamed)
 
 
 def test_scaler_unit_that_contradicts_the_code_is_refused() -> None:
     # Aidon list 1: 1-0:1.7.0.255 with unit 27 (W). Change the unit to 35 (V).
     payload = bytes.fromhex(BY_NAME["aidon_list1_no"]["hex"])
     assert payload.endswith(bytes.fromhex("02020F00161B"))
-    reading = decode_llc(payload[:-1] + bytes((35,)))
-    assert "1-0:1.7.0.255" not in reading.values
-    assert "1-0:1.7.0.255" in reading.skipped
+    # That was list 1's only value: the push is refused as a whole, and says why.
+    with pytest.raises(NoKnownValuesError, match=r"1-0:1\.7\.0\.255 \(unit 35 does not fit"):
+        decode_llc(payload[:-1] + bytes((35,)))
 
 
 def test_kaifa_positional_list_of_unknown_length_is_refused() -> None:
@@ -87,6 +86,6 @@ def test_non_finite_float_is_left_out() -> None:
     # Aidon list 1 with the power sent as float32 NaN (tag 23) instead of 06 00000118.
     payload = bytes.fromhex(BY_NAME["aidon_list1_no"]["hex"])
     assert payload.count(bytes.fromhex("0600000118")) == 1
-    reading = decode_llc(payload.replace(bytes.fromhex("0600000118"), bytes.fromhex("177FC00000")))
-    assert reading.values == {}
-    assert "1-0:1.7.0.255" in reading.skipped
+    # List 1 holds nothing else, so the push has no value left: an error, not an empty reading.
+    with pytest.raises(NoKnownValuesError, match="not a finite number"):
+        decode_llc(payload.replace(bytes.fromhex("0600000118"), bytes.fromhex("177FC00000")))

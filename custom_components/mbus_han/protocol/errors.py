@@ -11,7 +11,20 @@ class ProtocolError(Exception):
 
 
 class DecodeError(ProtocolError):
-    """Bytes that cannot be decoded: bad checksum, length, structure or coding."""
+    """Bytes that cannot be decoded: bad checksum, length, structure or coding.
+
+    ``raw`` is the message that failed, where the decoder knows it, so that the error can be
+    logged with its bytes (hex) and reported upstream.
+    """
+
+    raw: bytes | None = None
+
+
+class NoKnownValuesError(DecodeError):
+    """A push that decodes, but holds no value we understand (unknown layout, codes or scaling).
+
+    An error, never an empty success: an unsupported meter must show up, not look silent.
+    """
 
 
 class FrameError(DecodeError):

@@ -1,13 +1,13 @@
 """Bytes in, :class:`HanReading` out: one message, or a stream of any chunking.
 
-A message is whatever one push is on its transport: an HDLC frame (or its segments), one or more
-M-Bus long frames, the LLC payload ``E6 E7 00 ...`` or a bare APDU. Every step checks what it
-reads, so any input gives a reading or a :class:`DecodeError` (or a subclass), nothing else.
+A message is whatever one push is on its transport: an HDLC frame (or its segments, or the
+frames of a general-block-transfer), one or more M-Bus long frames, the LLC payload
+``E6 E7 00 ...`` or a bare APDU. Every step checks what it reads, so any input gives a reading
+or a :class:`DecodeError` (or a subclass), nothing else. Errors carry the bytes that failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,16 +23,17 @@ from .apdu import (
 )
 from .cipher import SC_AUTHENTICATED, SecurityKeys, decipher
 from .clock import MeterClock, parse_clock
-from .hdlc import FLAG, HdlcFramer, SegmentAssembler
+from .gbt import TAG_GENERAL_BLOCK_TRANSFER, BlockAssembler, parse_block
+from .hdlc import FLAG, LLC_HEADER, HdlcFramer, SegmentAssembler
 from .interpret import interpret
 from .lists import FLAG_MANUFACTURERS
 from .mbus_transport import MbusDlmsAssembler, apdu_from_mbus
 from .reading import HanReading, SecurityInfo
 
-LLC_HEADER = b"\xe6\xe7\x00"  # destination LSAP E6, source LSAP E7 (response), quality 00
 MBUS_START = 0x68
 NO_KEYS = SecurityKeys()
 _FLAG_BYTE = bytes((FLAG,))
+_GBT_TAG = bytes((TAG_GENERAL_BLOCK_TRANSFER,))
 
 
 class Transport(StrEnum):
@@ -52,9 +53,19 @@ def _notification_time(raw: bytes | None) -> MeterClock | None:
 
 
 def decode_apdu(apdu: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
-    """Decode a data-notification, deciphering a general-glo/ded-ciphering wrapper first."""
+    """Decode a data-notification, deciphering a general-glo/ded-ciphering wrapper first.
+
+    A general-block-transfer APDU is decoded when it is the whole push (block 1, last block);
+    a push split into several blocks needs all of them (:func:`decode_message` of all frames, or
+    :class:`HanStreamDecoder`).
+    """
     if not apdu:
         raise DecodeError("empty APDU")
+    if apdu[0] == TAG_GENERAL_BLOCK_TRANSFER:
+        whole = BlockAssembler().add(parse_block(apdu))
+        if whole is None:
+            raise DecodeError("general-block-transfer block 1 of several: the rest is missing")
+        return decode_apdu(whole, keys)
     security = None
     manufacturer_hint = None
     if apdu[0] in CIPHERED_TAGS:
@@ -99,12 +110,50 @@ def decode_llc(payload: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
     return decode_apdu(payload[3:], keys)
 
 
+def _apdu_of(payload: bytes) -> bytes:
+    """The APDU in an HDLC information field: after the LLC header, or a later block.
+
+    Only the first frame of a general-block-transfer carries the LLC header.
+    """
+    if payload[:3] == LLC_HEADER:
+        return payload[3:]
+    if payload[:1] == _GBT_TAG:
+        return payload
+    raise DecodeError(f"information field starts {payload[:3].hex()}, not LLC e6e700")
+
+
+def _join_blocks(payloads: list[bytes]) -> bytes:
+    """The APDU of a push whose HDLC frames are general-block-transfer blocks 1..n."""
+    blocks = BlockAssembler()
+    if payloads[0][:3] != LLC_HEADER:
+        raise DecodeError("first HDLC frame of the push has no LLC header e6e700")
+    for index, payload in enumerate(payloads):
+        apdu = _apdu_of(payload)
+        if apdu[:1] != _GBT_TAG:
+            raise DecodeError("data is not exactly one HDLC frame, segment set or block sequence")
+        whole = blocks.add(parse_block(apdu))
+        if whole is not None:
+            if index != len(payloads) - 1:
+                raise DecodeError("HDLC frames follow the last general-block-transfer block")
+            return whole
+    raise DecodeError("general-block-transfer push ends without its last block")
+
+
 def decode_message(raw: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
     """Decode exactly one push in whatever transport its first byte announces.
 
     Anything besides the push (junk, a second push, a broken frame) is an error here; use
-    :class:`HanStreamDecoder` for streams.
+    :class:`HanStreamDecoder` for streams. The error carries ``raw``.
     """
+    try:
+        return _decode_message(raw, keys)
+    except DecodeError as err:
+        if err.raw is None:
+            err.raw = raw
+        raise
+
+
+def _decode_message(raw: bytes, keys: SecurityKeys) -> HanReading:
     if not raw:
         raise DecodeError("no data")
     first = raw[0]
@@ -118,9 +167,11 @@ def decode_message(raw: bytes, keys: SecurityKeys = NO_KEYS) -> HanReading:
             raise DecodeError("HDLC frame failed its check sequence or closing flag")
         # the closing flag stays buffered (it could open another frame), and any fill flags
         after_frame = framer.pending + framer.stats.discarded_bytes
-        if after_frame > trailing_flags or len(payloads) != 1:
+        if after_frame > trailing_flags or not payloads:
             raise DecodeError("data is not exactly one whole HDLC frame (or segment set)")
-        return decode_llc(payloads[0], keys)
+        if len(payloads) == 1:
+            return decode_llc(payloads[0], keys)
+        return decode_apdu(_join_blocks(payloads), keys)
     if first == MBUS_START:
         return decode_apdu(apdu_from_mbus(raw), keys)
     if raw.startswith(LLC_HEADER):
@@ -150,6 +201,7 @@ class HanStreamDecoder:
         self._segments = SegmentAssembler(self._hdlc.stats)
         self._mbus = MbusFramer()
         self._mbus_segments = MbusDlmsAssembler()
+        self._blocks = BlockAssembler()
         self._undecodable = 0
         self._readings = 0
 
@@ -165,8 +217,10 @@ class HanStreamDecoder:
         )
 
     def reset(self) -> None:
-        """Forget a partial frame, e.g. after a silence longer than any frame takes."""
+        """Forget a partial frame or push, e.g. after a silence longer than any push takes."""
         self._hdlc.reset()
+        self._segments.reset()
+        self._blocks.reset()
         self._mbus.reset()
 
     def flush(self) -> list[HanReading | DecodeError]:
@@ -182,7 +236,7 @@ class HanStreamDecoder:
         for frame in self._hdlc.flush():
             payload = self._segments.add(frame)
             if payload is not None:
-                results.append(self._decode(decode_llc, payload))
+                self._information(payload, results)
         return results
 
     def feed(self, chunk: bytes) -> list[HanReading | DecodeError]:
@@ -192,7 +246,7 @@ class HanStreamDecoder:
             for frame in self._hdlc.feed(chunk):
                 payload = self._segments.add(frame)
                 if payload is not None:
-                    results.append(self._decode(decode_llc, payload))
+                    self._information(payload, results)
         else:
             for mbus_frame in self._mbus.feed(chunk):
                 if not isinstance(mbus_frame, LongFrame):
@@ -200,20 +254,48 @@ class HanStreamDecoder:
                 try:
                     apdu = self._mbus_segments.add(mbus_frame)
                 except DecodeError as err:
-                    self._undecodable += 1
-                    results.append(err)
+                    results.append(self._failed(err, mbus_frame.data))
                     continue
                 if apdu is not None:
-                    results.append(self._decode(decode_apdu, apdu))
+                    self._apdu(apdu, results)
         return results
 
-    def _decode(
-        self, decode: Callable[[bytes, SecurityKeys], HanReading], data: bytes
-    ) -> HanReading | DecodeError:
+    def _information(self, payload: bytes, results: list[HanReading | DecodeError]) -> None:
+        """An HDLC information field: LLC header and APDU, or a later block of a push."""
         try:
-            reading = decode(data, self.keys)
+            apdu = _apdu_of(payload)
         except DecodeError as err:
-            self._undecodable += 1
-            return err
+            results.append(self._failed(err, payload))
+            return
+        self._apdu(apdu, results)
+
+    def _apdu(self, apdu: bytes, results: list[HanReading | DecodeError]) -> None:
+        """Decode an APDU, or gather it when it is one block of a general-block-transfer."""
+        if apdu[:1] == _GBT_TAG:
+            try:
+                whole = self._blocks.add(parse_block(apdu))
+            except DecodeError as err:
+                results.append(self._failed(err, apdu))
+                return
+            if whole is None:
+                return
+            apdu = whole
+        elif self._blocks.pending:
+            self._blocks.reset()
+            lost = DecodeError("general-block-transfer push ended without its last block")
+            results.append(self._failed(lost, apdu))
+        results.append(self._decode(apdu))
+
+    def _failed(self, err: DecodeError, data: bytes) -> DecodeError:
+        self._undecodable += 1
+        if err.raw is None:
+            err.raw = data
+        return err
+
+    def _decode(self, apdu: bytes) -> HanReading | DecodeError:
+        try:
+            reading = decode_apdu(apdu, self.keys)
+        except DecodeError as err:
+            return self._failed(err, apdu)
         self._readings += 1
         return reading

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ..mbus.frames import LongFrame, encode_frame
 from .apdu import TAG_DATA_NOTIFICATION, TAG_GENERAL_GLO_CIPHERING
 from .cipher import SC_AUTHENTICATED, TAG_LENGTH, SecurityKeys
-from .decoder import LLC_HEADER
+from .hdlc import LLC_HEADER
 from .mbus_transport import CI_LAST_SEGMENT
 from .obis import parse_obis
 

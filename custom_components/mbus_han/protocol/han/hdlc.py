@@ -26,6 +26,9 @@ MAX_FRAME_LENGTH = 0x7FF  # 11 bits
 IDLE_CHARACTERS = 64
 # Reassembled segments beyond this are an attack or line noise, not a meter list.
 MAX_REASSEMBLED = 64 * 1024
+# LLC header of every message the meters push: destination LSAP E6, source LSAP E7 (response),
+# quality 00. It opens the information field of a message's first frame only.
+LLC_HEADER = b"\xe6\xe7\x00"
 
 # CRC-16/X.25 is the bit-reflected CCITT CRC. ``binascii.crc_hqx`` computes the unreflected one
 # in C, so reflect every input byte, run it, and reflect the 16-bit result: ~50x faster than a
@@ -250,22 +253,46 @@ class HdlcFramer:
 
 
 class SegmentAssembler:
-    """Join the information fields of segmented frames (segmentation bit set on all but last)."""
+    """Join the information fields of segmented frames (segmentation bit set on all but last).
+
+    UI frames carry no sequence number, so a segment that failed its check sequence is seen
+    only as a rise in the framer's ``bad_frames``. The partial message is then dropped, and so
+    are the segments after it (they do not start with the LLC header) up to the damaged
+    message's last one: joining them would splice two halves, and a message's tail must never
+    swallow the intact frame after it. A frame that starts with the LLC header is always a new
+    message.
+    """
 
     def __init__(self, stats: HdlcStats) -> None:
         self._parts: list[bytes] = []
         self._size = 0
         self._stats = stats
+        self._bad_frames_seen = stats.bad_frames
+        self._orphaned = False  # between a damaged segment and the end of its message
+
+    def reset(self) -> None:
+        """Forget a partial message (the line was silent, or the port reopened)."""
+        self._drop()
+        self._orphaned = False
 
     def add(self, frame: HdlcFrame) -> bytes | None:
         """Return the whole information field once its last segment is in, else ``None``."""
+        if self._stats.bad_frames != self._bad_frames_seen:
+            self._bad_frames_seen = self._stats.bad_frames
+            self._drop()
+            self._orphaned = True
+        if self._orphaned:
+            if not frame.information.startswith(LLC_HEADER):
+                self._stats.dropped_segments += 1  # a segment without its predecessors
+                self._orphaned = frame.segmented
+                return None
+            self._orphaned = False
         if not frame.segmented and not self._parts:
             return frame.information
         self._size += len(frame.information)
         if self._size > MAX_REASSEMBLED:
-            self._stats.dropped_segments += len(self._parts) + 1
-            self._parts.clear()
-            self._size = 0
+            self._stats.dropped_segments += 1
+            self._drop()
             return None
         self._parts.append(frame.information)
         if frame.segmented:
@@ -274,6 +301,11 @@ class SegmentAssembler:
         self._parts.clear()
         self._size = 0
         return whole
+
+    def _drop(self) -> None:
+        self._stats.dropped_segments += len(self._parts)
+        self._parts.clear()
+        self._size = 0
 
 
 def _encode_address(value: int) -> bytes:

@@ -1,10 +1,13 @@
 """Turn the A-XDR body of a data-notification into identity, clock and scaled values.
 
-Three shapes occur: an array of structures ``{OBIS, value[, {scaler, unit}]}`` (Aidon, Swedish
-Aidon); a flat structure of OBIS/value pairs, possibly with scaler-unit after the value and
-with unnamed elements (Kamstrup's list version first, Austria's clock first and meter number
-last) or null padding (1-phase Kamstrup); and Kaifa's Norwegian bare values, named by position.
-All three are reduced to entries (OBIS octets, value, scaler-unit) and then read the same way.
+Four shapes occur: an array of structures ``{OBIS, value[, {scaler, unit}]}`` (Aidon, Swedish
+Aidon); a flat structure of OBIS/value pairs, possibly with scaler-unit after the value, with
+unnamed elements (Kamstrup's list version first, Netz NOE's clock first and meter number last),
+null padding (1-phase Kamstrup) or ``{OBIS, value[, {scaler, unit}]}`` structures among the
+pairs (Kaifa MA309: the clock as a loose pair, then one structure per value); Landis+Gyr's
+list of capture-object descriptors first, then the values in that order; and Kaifa's Norwegian
+bare values, named by position. All are reduced to entries (OBIS octets, value, scaler-unit)
+and then read the same way. A body that yields no value at all is a :class:`NoKnownValuesError`.
 This runs for every push, so what an OBIS code means is worked out once per code and cached.
 """
 
@@ -15,15 +18,17 @@ from functools import cache
 from math import isfinite
 from types import MappingProxyType
 
-from ..errors import DecodeError
+from ..errors import DecodeError, NoKnownValuesError
 from .axdr import AxdrValue
 from .clock import DATE_TIME_LENGTH, MeterClock, parse_clock
 from .frozen import fast_constructor
 from .lists import (
     CLOCK_CDE,
+    FLAG_MANUFACTURERS,
     IDENTITY_CODES,
     LIST_SPECS,
     LIST_VERSION,
+    LOGICAL_DEVICE_NAME,
     METER_ID,
     METER_TYPE,
     NEK_LIST1_BARE,
@@ -108,27 +113,77 @@ def _text(value: AxdrValue) -> str | None:
     return None
 
 
+def _object_entry(item: list[AxdrValue]) -> _Entry:
+    """One structure {OBIS, value} or {OBIS, value, {scaler, unit}}."""
+    size = len(item)
+    if size == 3:
+        code, value, scaler_unit_data = item
+        scaler_unit = _scaler_unit(scaler_unit_data)
+        if scaler_unit is None:
+            raise DecodeError("list element's third field is not a scaler-unit")
+    elif size == 2:
+        code, value = item
+        scaler_unit = None
+    else:
+        raise DecodeError(f"list element is a structure of {size}, not {{OBIS, value}}")
+    if not _is_obis(code):
+        raise DecodeError("list element does not start with an OBIS code")
+    return code, value, scaler_unit
+
+
 def _object_entries(body: list[AxdrValue]) -> list[_Entry]:
     """Aidon: every element is a structure {OBIS, value} or {OBIS, value, {scaler, unit}}."""
     entries: list[_Entry] = []
     for item in body:
         if type(item) is not list:
             raise DecodeError("list mixes structures and bare values")
-        size = len(item)
-        if size == 3:
-            code, value, scaler_unit_data = item
-            scaler_unit = _scaler_unit(scaler_unit_data)
-            if scaler_unit is None:
-                raise DecodeError("list element's third field is not a scaler-unit")
-        elif size == 2:
-            code, value = item
-            scaler_unit = None
-        else:
-            raise DecodeError(f"list element is a structure of {size}, not {{OBIS, value}}")
-        if type(code) is not bytes or len(code) != OBIS_LENGTH:
-            raise DecodeError("list element does not start with an OBIS code")
-        entries.append((code, value, scaler_unit))
+        entries.append(_object_entry(item))
     return entries
+
+
+# Capture-object descriptors {class id, OBIS, attribute, data index} (Blue Book, push setup):
+# the attributes that carry a value, and those that carry the scaler-unit of a register.
+_VALUE_ATTRIBUTES = frozenset({(1, 2), (3, 2), (4, 2), (8, 2)})  # data, register, ext., clock
+_SCALER_UNIT_ATTRIBUTES = frozenset({(3, 3), (4, 3)})
+_DESCRIPTOR_SIZE = 4
+
+
+def _is_descriptor(item: AxdrValue) -> bool:
+    return (
+        type(item) is list
+        and len(item) == _DESCRIPTOR_SIZE
+        and type(item[0]) is int
+        and _is_obis(item[1])
+        and type(item[2]) is int
+        and type(item[3]) is int
+    )
+
+
+def _is_capture_list(first: AxdrValue, count: int) -> bool:
+    """Landis+Gyr: the body's first element lists what every element of the body is."""
+    return type(first) is list and len(first) == count and all(map(_is_descriptor, first))
+
+
+def _described_entries(body: list[AxdrValue]) -> list[_Entry]:
+    """Pair each capture-object descriptor with the value in the same place.
+
+    The first descriptor names the push setup's object list, i.e. the descriptors themselves.
+    A register's scaler-unit is used where the meter pushes attribute 3 as well; a value whose
+    descriptor selects one element of an array (data index other than 0) is not understood.
+    """
+    described = list(zip(body[0], body, strict=True))
+    scaler_units: dict[bytes, tuple[int, int]] = {}
+    for (class_id, code, attribute, _index), value in described:
+        if (class_id, attribute) in _SCALER_UNIT_ATTRIBUTES:
+            scaler_unit = _scaler_unit(value)
+            if scaler_unit is None:
+                raise DecodeError(f"{obis_text(code)}: pushed scaler-unit is not {{int, enum}}")
+            scaler_units[code] = scaler_unit
+    return [
+        (code, value, scaler_units.get(code))
+        for (class_id, code, attribute, index), value in described
+        if (class_id, attribute) in _VALUE_ATTRIBUTES and index == 0
+    ]
 
 
 def _pair_entries(body: list[AxdrValue]) -> list[_Entry]:
@@ -144,6 +199,9 @@ def _pair_entries(body: list[AxdrValue]) -> list[_Entry]:
             scaler_unit = _scaler_unit(following) if type(following) is list else None
             entries.append((item, body[index + 1], scaler_unit))
             index += 3 if scaler_unit else 2
+        elif type(item) is list and item and _is_obis(item[0]):  # Kaifa MA309: a structure
+            entries.append(_object_entry(item))
+            index += 1
         else:
             entries.append((None, item, None))
             index += 1
@@ -161,6 +219,8 @@ def _entries(body: AxdrValue) -> tuple[list[_Entry], ListSpec | None]:
     if type(body) is not list or not body:
         raise DecodeError("notification body is not a non-empty array or structure")
     first = body[0]
+    if _is_capture_list(first, len(body)):
+        return _described_entries(body), None
     if type(first) is list:  # _object_entries checks that every element is a structure
         return _object_entries(body), None
     if len(body) == 1 and type(first) is int:
@@ -188,6 +248,16 @@ def _clock(code: str, value: AxdrValue) -> MeterClock | None:
         return None  # a clock the meter marks invalid is absent; the values still hold
 
 
+def _nothing_known(skipped: dict[str, str], unnamed_unknown: int) -> str:
+    reasons = [f"{code} ({why})" for code, why in list(skipped.items())[:4]]
+    if len(skipped) > len(reasons):
+        reasons.append(f"{len(skipped) - len(reasons)} more codes")
+    if unnamed_unknown:
+        reasons.append(f"{unnamed_unknown} elements without OBIS code")
+    detail = "; ".join(reasons) or "no element names a value"
+    return f"the push holds no value this integration knows: {detail}"
+
+
 def interpret(
     body: AxdrValue,
     manufacturer_hint: str | None = None,
@@ -196,7 +266,8 @@ def interpret(
 ) -> HanReading:
     """Read the body of a data-notification; raise :class:`DecodeError` if it makes no sense.
 
-    The clock is the body's own clock object where it has one, else the notification's time.
+    A body that holds no value we know raises :class:`NoKnownValuesError`. The clock is the
+    body's own clock object where it has one, else the notification's time.
     """
     entries, spec = _entries(body)
     identity: dict[str, str] = {}
@@ -204,6 +275,7 @@ def interpret(
     clock_seen = False
     measures: list[tuple[str, tuple[Quantity, Unit], AxdrValue, tuple[int, int] | None]] = []
     skipped: dict[str, str] = {}
+    unnamed_unknown = 0
     code_infos = _code_infos
     for raw_code, value, scaler_unit in entries:
         if raw_code is None:
@@ -213,6 +285,7 @@ def interpret(
                 continue
             text = _text(value)
             if text is None:
+                unnamed_unknown += 1
                 continue
             if text in LIST_SPECS or text in SELF_DESCRIBING_LISTS:
                 identity.setdefault(LIST_VERSION, text)
@@ -234,10 +307,12 @@ def interpret(
     if spec is None and version is not None:
         spec = LIST_SPECS.get(version)
     meter_type = identity.get(METER_TYPE)
+    logical_name = identity.get(LOGICAL_DEVICE_NAME)
     manufacturer = (
         (spec.manufacturer if spec else None)
         or SELF_DESCRIBING_LISTS.get(version or "")
         or manufacturer_hint
+        or (FLAG_MANUFACTURERS.get(logical_name[:3]) if logical_name else None)
     )
     values: dict[str, HanValue] = {}
     not_present: set[str] = set()
@@ -282,8 +357,10 @@ def interpret(
         _set_unit(value, unit)
         _set_quantity(value, quantity)
         values[code] = value
+    if not values and not not_present:
+        raise NoKnownValuesError(_nothing_known(skipped, unnamed_unknown))
     return _reading(
-        _identity(manufacturer, identity.get(METER_ID), meter_type, version),
+        _identity(manufacturer, identity.get(METER_ID) or logical_name, meter_type, version),
         clock if clock_seen else notification_time,
         MappingProxyType(values),  # read-only: the reading is shared with every listener
         frozenset(not_present),

@@ -16,6 +16,8 @@ from .obis import Quantity
 LIST_VERSION = "list_version"
 METER_ID = "meter_id"
 METER_TYPE = "meter_type"
+# COSEM logical device name: starts with the maker's three-letter FLAG id (Blue Book 4.1.8.2)
+LOGICAL_DEVICE_NAME = "logical_device_name"
 
 # Identity and clock objects by value groups C.D.E, whatever A and B a maker uses.
 IDENTITY_CODES: dict[tuple[int, int, int], str] = {
@@ -24,11 +26,12 @@ IDENTITY_CODES: dict[tuple[int, int, int], str] = {
     (0, 0, 5): METER_ID,  # Kamstrup 1-1:0.0.5.255
     (96, 1, 7): METER_TYPE,  # Aidon/Kaifa 0-0:96.1.7.255
     (96, 1, 1): METER_TYPE,  # Kamstrup 1-1:96.1.1.255
+    (42, 0, 0): LOGICAL_DEVICE_NAME,  # 0-0:42.0.0.255 (Kaifa MA309, Landis+Gyr)
 }
 CLOCK_CDE = (1, 0, 0)  # 0-0:1.0.0.255, Kamstrup 0-1:1.0.0.255
 
 # Three-letter FLAG manufacturer ids as they open the system title of ciphered APDUs.
-FLAG_MANUFACTURERS = {"KFM": "Kaifa", "KAM": "Kamstrup", "AID": "Aidon"}
+FLAG_MANUFACTURERS = {"KFM": "Kaifa", "KAM": "Kamstrup", "AID": "Aidon", "LGZ": "Landis+Gyr"}
 
 _POWERS = {
     Quantity.ACTIVE_POWER_IMPORT: 0,
