@@ -165,9 +165,10 @@ def _decode_message(raw: bytes, keys: SecurityKeys) -> HanReading:
         payloads = [p for f in framer.feed(raw) if (p := assembler.add(f)) is not None]
         if framer.stats.bad_frames:
             raise DecodeError("HDLC frame failed its check sequence or closing flag")
-        # the closing flag stays buffered (it could open another frame), and any fill flags
+        # the closing flag stays buffered (it could open another frame), and any fill flags;
+        # frames of one push may each have their own opening flag (``7E 7E`` between them)
         after_frame = framer.pending + framer.stats.discarded_bytes
-        if after_frame > trailing_flags or not payloads:
+        if after_frame > trailing_flags + framer.stats.frames - 1 or not payloads:
             raise DecodeError("data is not exactly one whole HDLC frame (or segment set)")
         if len(payloads) == 1:
             return decode_llc(payloads[0], keys)

@@ -56,6 +56,9 @@ class HdlcFrame:
     source: int
     control: int
     information: bytes
+    # the framer's bad-frame count when it accepted this frame: a rise since the frame before
+    # means a damaged frame came in between (segment reassembly needs to know where)
+    bad_frames_before: int = 0
 
 
 class _Header(NamedTuple):  # internal and short-lived: a tuple is cheapest to build
@@ -120,7 +123,9 @@ def _check_hcs(buf: bytes | bytearray, header: _Header, start: int) -> None:
         raise FrameError("HDLC header check sequence (HCS) is wrong")
 
 
-def _finish(buf: bytes | bytearray, header: _Header, start: int) -> HdlcFrame:
+def _finish(
+    buf: bytes | bytearray, header: _Header, start: int, bad_frames_before: int = 0
+) -> HdlcFrame:
     """Check FCS and closing flag of a complete frame and cut out its information field."""
     fcs_at = start + 1 + header.length - 2
     if not _check_sequence_ok(buf, start + 1, fcs_at):
@@ -134,6 +139,7 @@ def _finish(buf: bytes | bytearray, header: _Header, start: int) -> HdlcFrame:
         header.source,
         header.control,
         bytes(buf[info_at:fcs_at]),
+        bad_frames_before,
     )
 
 
@@ -209,7 +215,7 @@ class HdlcFramer:
                 end = start + header.length + 2
                 if len(buf) <= end - 1:
                     break
-                frames.append(_finish(buf, header, start))
+                frames.append(_finish(buf, header, start, self.stats.bad_frames))
             except NotAFrameStartError:
                 start += 1
                 continue
@@ -256,7 +262,8 @@ class SegmentAssembler:
     """Join the information fields of segmented frames (segmentation bit set on all but last).
 
     UI frames carry no sequence number, so a segment that failed its check sequence is seen
-    only as a rise in the framer's ``bad_frames``. The partial message is then dropped, and so
+    only as a rise in the framer's bad-frame count (``HdlcFrame.bad_frames_before``) between
+    two accepted frames. The partial message is then dropped, and so
     are the segments after it (they do not start with the LLC header) up to the damaged
     message's last one: joining them would splice two halves, and a message's tail must never
     swallow the intact frame after it. A frame that starts with the LLC header is always a new
@@ -267,7 +274,7 @@ class SegmentAssembler:
         self._parts: list[bytes] = []
         self._size = 0
         self._stats = stats
-        self._bad_frames_seen = stats.bad_frames
+        self._bad_frames_seen = 0
         self._orphaned = False  # between a damaged segment and the end of its message
 
     def reset(self) -> None:
@@ -277,8 +284,8 @@ class SegmentAssembler:
 
     def add(self, frame: HdlcFrame) -> bytes | None:
         """Return the whole information field once its last segment is in, else ``None``."""
-        if self._stats.bad_frames != self._bad_frames_seen:
-            self._bad_frames_seen = self._stats.bad_frames
+        if frame.bad_frames_before != self._bad_frames_seen:
+            self._bad_frames_seen = frame.bad_frames_before
             self._drop()
             self._orphaned = True
         if self._orphaned:

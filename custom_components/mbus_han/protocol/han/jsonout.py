@@ -36,10 +36,15 @@ def reading_to_json(reading: HanReading) -> dict[str, Any]:
 
 
 def error_to_json(error: DecodeError | str) -> dict[str, Any]:
-    """``{"error": "..."}``, with the error class where it tells more (e.g. a wrong tag)."""
+    """``{"error": "..."}``, with the error class where it tells more (e.g. a wrong tag).
+
+    ``hex`` holds the bytes that failed, where the decoder knows them.
+    """
     if isinstance(error, str):
         return {"error": error}
     result: dict[str, Any] = {"error": str(error)}
     if type(error) is not DecodeError:
         result["kind"] = type(error).__name__
+    if error.raw is not None:
+        result["hex"] = error.raw.hex().upper()
     return result
