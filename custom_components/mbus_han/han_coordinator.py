@@ -38,6 +38,7 @@ from .protocol.errors import (
     DecodeError,
     DecryptionError,
     EncryptionKeyRequiredError,
+    NoKnownValuesError,
     PortPermissionError,
     TransportError,
 )
@@ -146,6 +147,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
     """One HAN port: owns the listening task; entities subscribe as to any coordinator."""
 
     config_entry: MbusHanConfigEntry
+    _unknown_push_logged = False  # a meter layout we cannot read: warn once, count every push
 
     def __init__(self, hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
         super().__init__(
@@ -323,7 +325,12 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             if self._key_failures == KEY_FAILURES_FOR_REAUTH:
                 self.config_entry.async_start_reauth(self.hass)
             report_key_problem(self.hass, self.config_entry.entry_id, self.port, str(err))
-        _LOGGER.debug("Undecodable push on %s: %s", self.port, err)
+        data = err.raw.hex() if err.raw is not None else "-"
+        if isinstance(err, NoKnownValuesError) and not self._unknown_push_logged:
+            self._unknown_push_logged = True
+            _LOGGER.warning("HAN port %s: %s; data %s", self.port, err, data)
+        else:
+            _LOGGER.debug("Undecodable push on %s: %s; data %s", self.port, err, data)
 
     def _set_outage(self, translation_key: str, error: str) -> None:
         """Entities unavailable; one warning per outage, not one per retry."""

@@ -30,6 +30,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.issues import key_issue_id
 from custom_components.mbus_han.protocol.han import SecurityKeys
+from custom_components.mbus_han.protocol.han.hdlc import encode_hdlc_frame
 from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
 
 KAIFA_ID = "6970631402614476"
@@ -373,3 +374,23 @@ async def test_after_an_outage_only_what_the_meter_sent_since_is_shown(
     assert _state(hass, ENERGY_IMPORT).state == energy_before  # the last total the meter sent
     await line.send_until(2)
     await wait_until(hass, lambda: _state(hass, "1-0:31.7.0.255").state != STATE_UNAVAILABLE)
+
+
+async def test_a_push_with_no_known_value_is_counted_and_logged_with_its_bytes(
+    hass, han_factory, caplog
+):
+    # A well-formed push whose only value (0-0:96.14.0.255, the tariff) means nothing here.
+    apdu = bytes.fromhex("0F0000000100020102020906") + bytes.fromhex("0000600E00FF1102")
+    frame = encode_hdlc_frame(b"\xe6\xe7\x00" + apdu)
+    line = await han_factory()
+    entry = await _setup(hass, han_entry_data(line.path))
+    coordinator = entry.runtime_data.coordinator
+    with caplog.at_level(logging.WARNING, logger=han_coordinator.__name__):
+        for _ in range(2):
+            line.endpoint.writer.write(frame)
+            await line.endpoint.writer.drain()
+        await wait_until(hass, lambda: coordinator.stats.undecodable >= 2)
+    assert coordinator.stats.readings == 0
+    warnings = [r for r in caplog.records if "no value this integration knows" in r.message]
+    assert len(warnings) == 1  # once, not per push
+    assert apdu.hex() in warnings[0].message

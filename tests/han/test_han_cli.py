@@ -5,6 +5,7 @@ import json
 from han_corpus import BY_NAME
 
 from custom_components.mbus_han.protocol.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from custom_components.mbus_han.protocol.han.hdlc import encode_hdlc_frame
 
 
 def _run(capsys, tmp_path, lines, *options):
@@ -89,3 +90,16 @@ def test_simulate_refuses_bad_options(capsys) -> None:
     assert main(["han", "simulate", "aidon", "--time-scale", "-1"]) == EXIT_USAGE
     assert main(["han", "simulate", "aidon", "--garbage", "0.8", "--silence", "0.5"]) == EXIT_USAGE
     assert main(["han", "simulate", "aidon", "--key", "00"]) == EXIT_USAGE
+
+
+def test_a_push_with_no_known_value_is_an_error_with_its_hex(capsys, tmp_path) -> None:
+    # Well-formed, but its only element (0-0:96.14.0.255, the tariff) means nothing here.
+    apdu = "0F00000001000201020209060000600E00FF1102"
+    frame = encode_hdlc_frame(bytes.fromhex("E6E700" + apdu)).hex().upper()
+    for line, options in ((apdu, ()), (frame, ("--stream",))):
+        code, objects = _run(capsys, tmp_path, [line], *options)
+        assert code == EXIT_FAILURE
+        (obj,) = objects
+        assert obj["kind"] == "NoKnownValuesError"
+        assert "no value this integration knows" in obj["error"]
+        assert apdu in obj["hex"]

@@ -231,7 +231,8 @@ async def listen_port(
             if args.json:
                 print(json.dumps(error_to_json(result)), flush=True)
             else:
-                print(f"undecodable push: {result}", flush=True)
+                data = result.raw.hex() if result.raw is not None else "-"
+                print(f"undecodable push: {result}; data {data}", flush=True)
             return
         if args.json:
             print(json.dumps(reading_to_json(result), ensure_ascii=False), flush=True)

@@ -177,7 +177,7 @@ def _decode_message(raw: bytes, keys: SecurityKeys) -> HanReading:
         return decode_apdu(apdu_from_mbus(raw), keys)
     if raw.startswith(LLC_HEADER):
         return decode_llc(raw, keys)
-    if first in APDU_TAGS:
+    if first in APDU_TAGS or first == TAG_GENERAL_BLOCK_TRANSFER:
         return decode_apdu(raw, keys)
     raise DecodeError(f"0x{first:02X} starts no HDLC frame, M-Bus frame, LLC payload or APDU")
 
