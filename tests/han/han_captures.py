@@ -1,7 +1,8 @@
-"""Captures from other projects' test data that the shared corpus lacks, with their provenance.
+"""Captures from other projects' test data that the vendored corpus lacks, with provenance.
 
-Each constant names the repository, file and commit it was copied from, and what that project's
-own test asserts about it; the tests compare with those assertions and with hand calculation.
+All come from esphome-libs/dlms_parser (Apache-2.0, see tests/fixtures/han/README.md). Each
+constant names the file and commit it was copied from, and what that project's own test
+asserts about it; the tests compare with those assertions and with hand calculation.
 """
 
 from __future__ import annotations
@@ -43,34 +44,24 @@ SALZBURG_VALUES = {
     "1-0:4.8.0.255": 376416,
 }
 
-# Landis+Gyr E450 (Switzerland, VSE configuration of 2026), unencrypted: one push as four HDLC
-# frames, general-block-transfer blocks 1-4 (only the first frame has the LLC header); the body
-# lists its 17 capture objects first, then their values. scs/smartmeter-datacollector
-# tests/testdata/lg_e450.py@7d56c4b (UNENCRYPTED_VALID_DATA_CFG2026); its test
-# tests/test_lge450.py (test_lge450_vse_standard) asserts the meter LGZ1030653520967 and values
-# such as active power 28, active energy import 482939, voltage L1 236 (the raw numbers; that
-# project scales them from its own table, the push itself carries no scaler-unit).
-LG_E450_CFG2026 = hex_bytes(
+# Landis+Gyr E450 (Cyprus), unencrypted: one push as three HDLC frames, general-block-transfer
+# blocks 1-3 (only the first frame has the LLC header); the body lists its 13 capture objects
+# {class id, OBIS, attribute, data index} first, then their values in that order.
+# esphome-libs/dlms_parser tests/expected/hdlc_landis_gyr_e450_cyprus_2.h@18faff5 (from
+# tests/dumps/hdlc_landis_gyr_e450_cyprus_2.log); that test asserts the logical device name
+# LGZ1030790258946, 0-0:96.14.0.255 "RATE2" and raw register values (1-0:1.8.1.255 50119, ...;
+# the push carries no scaler-unit for them).
+LG_E450_CYPRUS = hex_bytes(
     """
-    7E A0 84 CE FF 03 13 12 8B E6 E7 00 E0 40 00 01 00 00 70 0F 00 D7 DD 82 0C 07 EA 05 04 01
-    0B 27 14 FF 80 00 00 02 11 01 11 02 04 12 00 28 09 06 00 08 19 09 00 FF 0F 02 12 00 00 02
-    04 12 00 28 09 06 00 08 19 09 00 FF 0F 01 12 00 00 02 04 12 00 01 09 06 00 00 2A 00 00 FF
-    0F 02 12 00 00 02 04 12 00 01 09 06 00 00 60 01 01 FF 0F 02 12 00 00 02 04 12 00 08 09 06
-    00 00 01 00 00 FF 0F 02 12 00 00 B2 51 7E
-    7E A0 7D CE FF 03 13 D0 45 E0 40 00 02 00 00 6C 02 04 12 00 03 09 06 01 01 01 08 00 FF 0F
-    02 12 00 00 02 04 12 00 03 09 06 01 01 02 08 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01
-    01 03 08 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01 01 04 08 00 FF 0F 02 12 00 00 02 04
-    12 00 03 09 06 01 00 01 07 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01 00 02 07 00 FF 0F
-    02 12 00 00 DE E1 7E
-    7E A0 8B CE FF 03 13 EE E1 E0 40 00 03 00 00 7A 02 04 12 00 03 09 06 01 00 20 07 00 FF 0F
-    02 12 00 00 02 04 12 00 03 09 06 01 00 34 07 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01
-    00 48 07 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01 00 1F 07 00 FF 0F 02 12 00 00 02 04
-    12 00 03 09 06 01 00 33 07 00 FF 0F 02 12 00 00 02 04 12 00 03 09 06 01 00 47 07 00 FF 0F
-    02 12 00 00 09 06 00 08 19 09 00 FF 09 10 4C 47 5A 31 DF 00 7E
-    7E A0 64 CE FF 03 13 F4 A0 E0 C0 00 04 00 00 53 30 33 30 36 35 33 35 32 30 39 36 37 09 07
-    31 39 30 39 31 31 33 09 0C 07 EA 05 04 01 0B 27 15 FF 80 00 81 06 00 07 5E 7B 06 00 00 00
-    00 06 00 00 00 25 06 00 05 42 79 06 00 00 00 1C 06 00 00 00 00 12 00 EC 12 00 EC 12 00 00
-    12 00 09 12 00 08 12 00 00 09 6E 7E
+    7EA084CEFF0313128BE6E700E04000010000700F0008B67A0C07EA060801122F00FF800000020D010D02041200
+    2809060009190900FF0F021200000204120001090600002A0000FF0F02120000020412000109060000600101FF
+    0F02120000020412000109060000600E00FF0F02120000020412000309060100010801FF0F02120000422A7E7E
+    A07DCEFF0313D045E040000200006C020412000309060100010802FF0F02120000020412000309060100020801
+    FF0F02120000020412000309060100020802FF0F02120000020412000309060100010800FF0F02120000020412
+    000309060100020800FF0F02120000020412000309060100030800FF0F02120000B34E7E7EA084CEFF0313128B
+    E0C00003000073020412000309060100040800FF0F0212000002041200460906000060030AFF0F031200000910
+    4C475A3130333037393032353839343609073135333830383809085241544532000000060000C3C70600014216
+    0600000BB1060000001706000205DD0600000BC80600000A83060004B0C116016BCC7E
     """
 )
 

@@ -19,7 +19,7 @@ from han_captures import (
     LG_E450_2_AUTH_KEY,
     LG_E450_2_KEY,
     LG_E450_2_RAW,
-    LG_E450_CFG2026,
+    LG_E450_CYPRUS,
     SALZBURG_NETZ_APDU,
     SALZBURG_VALUES,
 )
@@ -120,13 +120,13 @@ def test_unencrypted_e450_capture_in_random_chunks_is_one_push(seed: int) -> Non
     rng = random.Random(seed)
     stream = HanStreamDecoder()
     results, pos = [], 0
-    while pos < len(LG_E450_CFG2026):
+    while pos < len(LG_E450_CYPRUS):
         size = rng.randint(1, 40)
-        results += stream.feed(LG_E450_CFG2026[pos : pos + size])
+        results += stream.feed(LG_E450_CYPRUS[pos : pos + size])
         pos += size
-    assert len(results) == 1  # four frames, one push
+    assert len(results) == 1  # three frames, one push
     assert isinstance(results[0], NoKnownValuesError)
-    assert "1-1:1.8.0.255" in str(results[0])
+    assert "1-0:1.8.1.255" in str(results[0])
 
 
 def test_blocks_built_from_the_standard_decode_to_the_values() -> None:

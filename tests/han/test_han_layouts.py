@@ -9,7 +9,7 @@ captures' own projects (see han_captures) and from hand calculation.
 """
 
 import pytest
-from han_captures import LG_E450_CFG2026, SALZBURG_NETZ_APDU, SALZBURG_VALUES, hex_bytes
+from han_captures import LG_E450_CYPRUS, SALZBURG_NETZ_APDU, SALZBURG_VALUES, hex_bytes
 
 from custom_components.mbus_han.protocol.errors import NoKnownValuesError
 from custom_components.mbus_han.protocol.han.decoder import HanStreamDecoder, decode_message
@@ -79,15 +79,15 @@ def test_landis_gyr_capture_objects_are_paired_with_the_values() -> None:
 
 
 def test_landis_gyr_e450_capture_is_read_but_has_no_scaling() -> None:
-    # The real push: 17 descriptors, then 17 values, across four block-transfer frames. Old
+    # The real push: 13 descriptors, then 13 values, across three block-transfer frames. Old
     # code refused it ("list element is a structure of 4"). Its registers come without
     # scaler-unit and no published table fixes them, so none is guessed: the push is an error
     # that names the registers it paired, in the meter's order.
     with pytest.raises(NoKnownValuesError) as caught:
-        decode_message(LG_E450_CFG2026)
+        decode_message(LG_E450_CYPRUS)
     message = str(caught.value)
-    assert "1-1:1.8.0.255 (the list gives no scaling" in message
-    assert message.index("1-1:1.8.0.255") < message.index("1-1:2.8.0.255")
+    assert "1-0:1.8.1.255 (the list gives no scaling" in message
+    assert message.index("1-0:1.8.1.255") < message.index("1-0:1.8.2.255")
 
 
 def test_a_push_with_no_known_value_is_an_error_with_its_bytes() -> None:

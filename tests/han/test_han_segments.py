@@ -3,8 +3,8 @@
 UI frames carry no sequence number (IEC 62056-46 6.4.3.4): a damaged segment is seen only as a
 frame that failed its check sequence. The message it belonged to must be dropped whole, as the
 M-Bus reassembler drops a "segment without its predecessors"; joining the rest would splice two
-halves, or let a message's tail swallow the next intact frame. Inputs: the corpus's Aidon
-hourly list (values confirmed by amshan and hass-AMS) cut into three segments.
+halves, or let a message's tail swallow the next intact frame. Input: the corpus's Aidon 6525
+hourly list (values asserted by amshan's own test) cut into three segments.
 """
 
 from han_corpus import BY_NAME, expected_values, raw
@@ -12,7 +12,7 @@ from han_corpus import BY_NAME, expected_values, raw
 from custom_components.mbus_han.protocol.han.decoder import HanStreamDecoder
 from custom_components.mbus_han.protocol.han.hdlc import encode_hdlc_frame, parse_hdlc_frame
 
-CASE = BY_NAME["aidon_6534_list3"]
+CASE = BY_NAME["aidon_6525_list3_3wire_it_hdlc_built"]
 INTACT = raw(CASE)
 
 
