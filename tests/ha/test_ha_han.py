@@ -385,7 +385,7 @@ async def test_a_push_with_no_known_value_is_counted_and_logged_with_its_bytes(
     line = await han_factory()
     entry = await _setup(hass, han_entry_data(line.path))
     coordinator = entry.runtime_data.coordinator
-    with caplog.at_level(logging.WARNING, logger=han_coordinator.__name__):
+    with caplog.at_level(logging.WARNING, logger="custom_components.mbus_han.han_coordinator"):
         for _ in range(2):
             line.endpoint.writer.write(frame)
             await line.endpoint.writer.drain()

@@ -8,6 +8,7 @@ or a :class:`DecodeError` (or a subclass), nothing else. Errors carry the bytes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -285,7 +286,7 @@ class HanStreamDecoder:
             self._blocks.reset()
             lost = DecodeError("general-block-transfer push ended without its last block")
             results.append(self._failed(lost, apdu))
-        results.append(self._decode(apdu))
+        results.append(self._decode(decode_apdu, apdu))
 
     def _failed(self, err: DecodeError, data: bytes) -> DecodeError:
         self._undecodable += 1
@@ -293,10 +294,12 @@ class HanStreamDecoder:
             err.raw = data
         return err
 
-    def _decode(self, apdu: bytes) -> HanReading | DecodeError:
+    def _decode(
+        self, decode: Callable[[bytes, SecurityKeys], HanReading], data: bytes
+    ) -> HanReading | DecodeError:
         try:
-            reading = decode_apdu(apdu, self.keys)
+            reading = decode(data, self.keys)
         except DecodeError as err:
-            return self._failed(err, apdu)
+            return self._failed(err, data)
         self._readings += 1
         return reading
