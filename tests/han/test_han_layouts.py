@@ -103,5 +103,5 @@ def test_a_push_with_no_known_value_is_an_error_with_its_bytes() -> None:
     assert isinstance(results[0], NoKnownValuesError)
     assert stream.stats.undecodable == 1
     assert stream.stats.readings == 0
-    assert error_to_json(results[0])["hex"] == apdu.hex().upper()
+    assert error_to_json(results[0])["hex"] == ("e6e700" + apdu.hex()).upper()  # the LLC field
     assert error_to_json(results[0])["kind"] == "NoKnownValuesError"

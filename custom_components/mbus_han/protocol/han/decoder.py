@@ -269,24 +269,35 @@ class HanStreamDecoder:
         except DecodeError as err:
             results.append(self._failed(err, payload))
             return
-        self._apdu(apdu, results)
+        if apdu[:1] == _GBT_TAG:
+            self._block(apdu, results)
+        else:  # decoded with its LLC header, so that a failure reports the whole field
+            self._end_blocks(apdu, results)
+            results.append(self._decode(decode_llc, payload))
 
     def _apdu(self, apdu: bytes, results: list[HanReading | DecodeError]) -> None:
         """Decode an APDU, or gather it when it is one block of a general-block-transfer."""
         if apdu[:1] == _GBT_TAG:
-            try:
-                whole = self._blocks.add(parse_block(apdu))
-            except DecodeError as err:
-                results.append(self._failed(err, apdu))
-                return
-            if whole is None:
-                return
-            apdu = whole
-        elif self._blocks.pending:
+            self._block(apdu, results)
+        else:
+            self._end_blocks(apdu, results)
+            results.append(self._decode(decode_apdu, apdu))
+
+    def _block(self, apdu: bytes, results: list[HanReading | DecodeError]) -> None:
+        try:
+            whole = self._blocks.add(parse_block(apdu))
+        except DecodeError as err:
+            results.append(self._failed(err, apdu))
+            return
+        if whole is not None:
+            results.append(self._decode(decode_apdu, whole))
+
+    def _end_blocks(self, apdu: bytes, results: list[HanReading | DecodeError]) -> None:
+        """A push that is no block: a block-transfer push still open has lost its end."""
+        if self._blocks.pending:
             self._blocks.reset()
             lost = DecodeError("general-block-transfer push ended without its last block")
             results.append(self._failed(lost, apdu))
-        results.append(self._decode(decode_apdu, apdu))
 
     def _failed(self, err: DecodeError, data: bytes) -> DecodeError:
         self._undecodable += 1
