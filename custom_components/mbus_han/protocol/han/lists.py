@@ -114,7 +114,9 @@ KAMSTRUP_V1 = ListSpec(
         **_POWERS,
         Quantity.CURRENT: -2,  # 0.01 A
         Quantity.VOLTAGE: 0,  # 1 V
-        **_energies(1),  # 10 Wh in Norway
+        # 10 Wh in Norway (Kamstrup's NVE list), and in Denmark as far as known: amsreader
+        # reads every Kamstrup so and only Swedish users report totals 10x off (docs/han.md)
+        **_energies(1),
     },
     variants=(
         Variant(
