@@ -37,3 +37,7 @@ class Sheet:
     def rail(self, at: tuple[float, float] | schemdraw.util.Point, name: str) -> None:
         """A supply rail symbol with its name."""
         self.d.add(elm.Vdd().at(at).label(name))
+
+    def title(self, at: tuple[float, float], text: str) -> None:
+        """The drawing's caption, left-aligned at `at`."""
+        self.d.add(elm.Label().at(at).label(text, loc="right", halign="left"))

@@ -36,15 +36,10 @@ def draw(path: Path | None = None) -> dict[tuple[str, str], str]:
         _bus_side(s, u1)
         _supply_side(s, u1)
         _pi_side(s, u1)
-        d.add(
-            elm.Label()
-            .at((u1.BUSL1[0] - 9, u1.BUSL1[1] + 2.5))
-            .label(
-                "HAN reader. Meter side: ground symbol = bus ground (GND_BUS)."
-                " Pi side: chassis symbol = Pi GND. Never join the two grounds.",
-                loc="right",
-                halign="left",
-            )
+        s.title(
+            (u1.BUSL1[0] - 9, u1.BUSL1[1] + 2.5),
+            "HAN reader. Meter side: ground symbol = bus ground (GND_BUS)."
+            " Pi side: chassis symbol = Pi GND. Never join the two grounds.",
         )
         if path is not None:
             d.save(str(path), dpi=110)

@@ -28,15 +28,10 @@ def draw(path: Path | None = None) -> dict[tuple[str, str], str]:
         _transmit_input(s)
         _reference_and_pass(s)
         _receiver(s)
-        d.add(
-            elm.Label()
-            .at((0, 15))
-            .label(
-                "M-Bus master: transmitter, current limit, receiver"
-                " (boost converter and Pi header not shown)",
-                loc="right",
-                halign="left",
-            )
+        s.title(
+            (0, 15),
+            "M-Bus master: transmitter, current limit, receiver"
+            " (boost converter, Pi header and surge clamps D7/D8 not shown)",
         )
         if path is not None:
             d.save(str(path), dpi=110)
