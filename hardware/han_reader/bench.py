@@ -52,6 +52,7 @@ class Corner:
     vf_1ma: float = discretes.SFH618A["vf_max_1ma"]
     ctr: float = discretes.SFH618A["ctr_min_05ma"]
     v_pi: float = 3.3 * 1.05
+    opto_lag: float = 20e-6  # s: assumed; SFH610A (sibling) lists t_off 18-25 us typical
 
 
 WEAK = Corner()
@@ -108,8 +109,8 @@ def opto_model(corner: Corner) -> list[str]:
         f"VLED {n('LED_BUS')} led_a DC 0",
         f"DLED1 led_a {n('TX_BUS')} DLED",
         "BPH ph 0 V = i(VLED) * 1000",
-        "RPH ph phf 20k",
-        "CPH phf 0 1n",  # 20 us lag
+        f"RPH ph phf {corner.opto_lag / 1e-9:.6g}",
+        "CPH phf 0 1n",  # first-order lag of the photocurrent
         f"BCE {n('RXD')} {n('GND_PI')} I = {corner.ctr:g} * max(V(phf), 0) / 1000"
         f" * tanh(V({n('RXD')},{n('GND_PI')}) / 0.1)",
         f"CCE {n('RXD')} {n('GND_PI')} 10p",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hardware.eda import spice
 from hardware.eda.model import Circuit
+from hardware.eda.sheets import mcp6562
 from hardware.mbus_master import budget
 from hardware.mbus_master.design import build
 
@@ -95,7 +96,7 @@ WORST = Corner(
     temp_c=budget.AMBIENT_MAX,
     beta=budget.BETA_MIN,
     vbe_shift=budget.VBE_SPREAD,
-    offset=0.010,
+    offset=mcp6562.FIGURES["offset_max"].value,
     rail=1 - budget.RAIL_TOL,
     zener=1.05,
 )

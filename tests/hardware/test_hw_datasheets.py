@@ -8,6 +8,7 @@ from hardware.eda import erc, sheets
 from hardware.eda.sheets import tss721a
 from hardware.han_reader.design import build as build_han
 from hardware.mbus_master.design import build as build_master
+from hardware.rs232_shifter.design import build as build_rs232
 
 
 def _problems(circuit, needle):
@@ -79,10 +80,12 @@ def test_zeners_biased_below_their_test_current_fail():
 
 
 def test_every_active_part_of_every_design_has_a_data_sheet_model():
-    for circuit in (build_han(), build_master()):
+    for circuit in (build_han(), build_master(), build_rs232()):
         for part in circuit.parts.values():
             if part.definition.lib in {
                 "Interface",
+                "Interface_UART",
+                "Comparator",
                 "Regulator_Switching",
                 "Isolator",
                 "Transistor_BJT",
@@ -96,3 +99,11 @@ def test_every_figure_names_its_source():
     for sheet in _registry():
         for name, figure in sheet.figures.items():
             assert figure.source, name
+
+
+def test_a_comparator_powered_from_another_rail_fails():
+    master = build_master()
+    master.parts["U2"].mpn = "MCP6562-E/SN"
+    master.nets["+3V3"].pins = [p for p in master.nets["+3V3"].pins if p.part.ref != "U2"]
+    master.connect("+5V", master.parts["U2"]["VDD"], power=True)
+    assert _problems(master, "not the Pi's 3.3 V")

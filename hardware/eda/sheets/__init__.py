@@ -51,12 +51,19 @@ class Sheet:
 
 
 def _registry() -> list[Sheet]:
-    from hardware.eda.sheets import discretes, lm2577, max3232, tss721a  # noqa: PLC0415
+    from hardware.eda.sheets import (  # noqa: PLC0415
+        discretes,
+        lm2577,
+        max3232,
+        mcp6562,
+        tss721a,
+    )
 
     return [
         tss721a.SHEET,
         lm2577.SHEET,
         max3232.SHEET,
+        mcp6562.SHEET,
         *discretes.SHEETS,
     ]
 
