@@ -53,18 +53,21 @@ def test_landis_gyr_capture_objects_are_paired_with_the_values() -> None:
     # Hand-built from the Blue Book push setup: descriptors, then the values in their order.
     # Attribute 3 of a register is its scaler-unit: 28 x 10^1 W = 280 W.
     descriptors = (
-        "01 05"
+        "01 06"
         "02 04 12 0028 09 06 0000190900FF 0F 02 12 0000"  # push setup: this very list
         "02 04 12 0001 09 06 00002A0000FF 0F 02 12 0000"  # logical device name
+        "02 04 12 0001 09 06 0000600101FF 0F 02 12 0000"  # device ID 2 (a serial, not a type)
         "02 04 12 0008 09 06 0000010000FF 0F 02 12 0000"  # clock, time
         "02 04 12 0003 09 06 0100010700FF 0F 02 12 0000"  # register 1-0:1.7.0, value
         "02 04 12 0003 09 06 0100010700FF 0F 03 12 0000"  # register 1-0:1.7.0, scaler-unit
     )
     apdu = hex_bytes(
-        "0F 00000001 00 02 05"
+        "0F 00000001 00 02 06"
         + descriptors
         + "09 10"
         + b"LGZ1030653520967".hex()
+        + "09 07"
+        + b"1538088".hex()
         + "09 0C 07EA0504010B2715FF800000"
         + "06 0000001C"
         + "02 02 0F 01 16 1B"
@@ -74,6 +77,7 @@ def test_landis_gyr_capture_objects_are_paired_with_the_values() -> None:
     assert reading.values["1-0:1.7.0.255"].unit.value == "W"
     assert reading.meter.meter_id == "LGZ1030653520967"
     assert reading.meter.manufacturer == "Landis+Gyr"
+    assert reading.meter.meter_type is None  # 0-0:96.1.1 is no type (Kamstrup's is 1-1:96.1.1)
     assert reading.clock is not None
     assert reading.clock.isoformat == "2026-05-04T11:39:21"
 

@@ -26,6 +26,7 @@ from .lists import (
     CLOCK_CDE,
     FLAG_MANUFACTURERS,
     IDENTITY_CODES,
+    IDENTITY_ONLY_WITH_A,
     LIST_SPECS,
     LIST_VERSION,
     LOGICAL_DEVICE_NAME,
@@ -55,6 +56,8 @@ def _code_info(raw: bytes) -> _CodeInfo:
         code = obis_text(raw)
         a, _, c, d, e, _ = raw
         role = IDENTITY_CODES.get((c, d, e))
+        if IDENTITY_ONLY_WITH_A.get((c, d, e), a) != a:
+            role = None
         if role is None and (c, d, e) == CLOCK_CDE and a == 0:
             role = _CLOCK_ROLE
         info = (code, role, measurement(code))

@@ -28,6 +28,9 @@ IDENTITY_CODES: dict[tuple[int, int, int], str] = {
     (96, 1, 1): METER_TYPE,  # Kamstrup 1-1:96.1.1.255
     (42, 0, 0): LOGICAL_DEVICE_NAME,  # 0-0:42.0.0.255 (Kaifa MA309, Landis+Gyr)
 }
+# Codes that mean the role above only with this value group A: Kamstrup's meter type is
+# 1-1:96.1.1.255, while 0-0:96.1.1.255 is "device ID 2" (Landis+Gyr sends a serial there).
+IDENTITY_ONLY_WITH_A: dict[tuple[int, int, int], int] = {(96, 1, 1): 1}
 CLOCK_CDE = (1, 0, 0)  # 0-0:1.0.0.255, Kamstrup 0-1:1.0.0.255
 
 # Three-letter FLAG manufacturer ids as they open the system title of ciphered APDUs.
