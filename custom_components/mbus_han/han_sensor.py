@@ -9,7 +9,7 @@ meter no L2 voltage.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
@@ -26,6 +26,7 @@ from homeassistant.const import (
     UnitOfFrequency,
     UnitOfPower,
     UnitOfReactivePower,
+    UnitOfTime,
 )
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
@@ -210,10 +211,51 @@ IDENTITY_SENSORS: tuple[HanIdentitySensorEntityDescription, ...] = (
         translation_key="han_meter_clock",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A new state every 2 s fills the logbook and the recorder; the clock offset is what
+        # a user watches, so the raw clock is there only for those who enable it.
+        entity_registry_enabled_default=False,
         value_fn=lambda _meter, clock: meter_clock_datetime(clock),
         has_fn=lambda _meter, clock: clock is not None,
     ),
 )
+
+
+# The clock offset moves only when it changes by this much: the push's own time on the line
+# (about a second at 2400 baud) makes the offset jitter by a second from push to push.
+CLOCK_OFFSET_STEP = 2
+
+CLOCK_OFFSET_SENSOR = SensorEntityDescription(
+    key="clock_offset",
+    translation_key="han_clock_offset",
+    device_class=SensorDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    suggested_display_precision=0,
+)
+
+
+def clock_offset_seconds(clock: MeterClock | None, received: dt.datetime) -> int | None:
+    """How far the meter's clock is ahead of Home Assistant's (negative: behind), in seconds."""
+    meter_time = meter_clock_datetime(clock)
+    if meter_time is None:
+        return None
+    return round((meter_time - received).total_seconds())
+
+
+def expected_counters(codes: Iterable[str]) -> list[str]:
+    """The energy registers a meter will send, known from the powers it sends now.
+
+    Meters send their energy registers only once an hour (list 3). Every meter that pushes a
+    total power (active or reactive, import or export: C = 1-4, D = 7) counts its energy in
+    the register with D = 8 in the same group, so the energy sensors can exist, unknown, from
+    the first minute and the energy dashboard can be set up at once.
+    """
+    counters = []
+    for code in codes:
+        a, b, c, d, e, f = parse_obis(code)
+        if a == 1 and 1 <= c <= 4 and d == 7 and e == 0:
+            counters.append(f"{a}-{b}:{c}.8.0.{f}")
+    return counters
 
 
 def describe_code(code: str) -> HanSensorEntityDescription | None:

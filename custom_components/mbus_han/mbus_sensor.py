@@ -73,6 +73,7 @@ class _Kind:
     precision: int | None = None
     factor: Decimal | None = None  # converts the decoded unit to ``unit``
     category: EntityCategory | None = None
+    enabled: bool = True
 
 
 _MEASURE = SensorStateClass.MEASUREMENT
@@ -212,8 +213,13 @@ for _quantity in (Quantity.ON_TIME, Quantity.OPERATING_TIME):
         precision=1,
         category=EntityCategory.DIAGNOSTIC,
     )
+# A meter's clock writes a new state (and a logbook entry) with every poll: opt-in only.
 _KINDS[(Quantity.DATE_TIME, "")] = _Kind(
-    device_class=_D.TIMESTAMP, state_class=None, unit=None, category=EntityCategory.DIAGNOSTIC
+    device_class=_D.TIMESTAMP,
+    state_class=None,
+    unit=None,
+    category=EntityCategory.DIAGNOSTIC,
+    enabled=False,
 )
 _KINDS[(Quantity.DATE, "")] = _Kind(
     device_class=_D.DATE, state_class=None, unit=None, category=EntityCategory.DIAGNOSTIC
@@ -403,6 +409,6 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
         suggested_unit_of_measurement=suggested_unit,
         suggested_display_precision=precision,
         entity_category=category,
-        entity_registry_enabled_default=primary and kind is not None,
+        entity_registry_enabled_default=primary and kind is not None and kind.enabled,
         value_fn=_to_state(shape, kind.factor if kind is not None else None),
     )

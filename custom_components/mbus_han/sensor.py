@@ -10,16 +10,21 @@ from homeassistant.components.sensor import RestoreSensor, SensorEntity, SensorS
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
 from .entity import HanMeterEntity, MbusMeterEntity, meter_identifier
 from .han_coordinator import HanCoordinator
 from .han_sensor import (
+    CLOCK_OFFSET_SENSOR,
+    CLOCK_OFFSET_STEP,
     IDENTITY_SENSORS,
     HanIdentitySensorEntityDescription,
     HanSensorEntityDescription,
+    clock_offset_seconds,
     describe_code,
     describe_value,
+    expected_counters,
 )
 from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
@@ -108,15 +113,20 @@ def _han_adder(
         meter_id = coordinator.device_identifier
         if meter_id is None:
             return  # list 1 names no meter: wait for list 2 (10 s) to know whose values
-        new: list[HanValueSensor | HanIdentitySensor] = []
-        for code, value in data.values.items():
+        new: list[SensorEntity] = []
+        sent = {code: describe_value(code, value.quantity) for code, value in data.values.items()}
+        coming = {code: describe_code(code) for code in expected_counters(data.values)}
+        for code, description in (coming | sent).items():
             unique_id = f"{meter_id}-{code}"
             if unique_id in known:
                 continue  # every push: decided once per value
             known.add(unique_id)
-            description = describe_value(code, value.quantity)
             if description is not None and unique_id not in restored:
                 new.append(HanValueSensor(coordinator, meter_id, description))
+        offset_id = f"{meter_id}-{CLOCK_OFFSET_SENSOR.key}"
+        if data.clock is not None and offset_id not in known:
+            known.add(offset_id)
+            new.append(HanClockOffsetSensor(coordinator, meter_id))
         for identity in IDENTITY_SENSORS:
             unique_id = f"{meter_id}-{identity.key}"
             if unique_id not in known and identity.has_fn(data.meter, data.clock):
@@ -224,11 +234,9 @@ class HanValueSensor(HanMeterEntity, CounterGuardSensor):
             return False
         if self.entity_description.obis in self.coordinator.data.values:
             return True
-        # A counter keeps its last known (or restored) total until the next hourly list.
-        return (
-            self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING
-            and self._attr_native_value is not None
-        )
+        # A counter keeps its last known (or restored) total until the next hourly list; one
+        # not sent yet is unknown (it exists so the energy dashboard can be set up at once).
+        return self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -258,3 +266,32 @@ class HanIdentitySensor(HanMeterEntity, SensorEntity):
         """The value from the latest pushes."""
         data = self.coordinator.data
         return self.entity_description.value_fn(data.meter, data.clock)
+
+
+class HanClockOffsetSensor(HanMeterEntity, SensorEntity):
+    """How far the meter's clock is from Home Assistant's: what a user watches of the clock.
+
+    Changes only when the offset moves by ``CLOCK_OFFSET_STEP`` seconds, so the logbook and the
+    recorder do not get a new state with every push.
+    """
+
+    entity_description = CLOCK_OFFSET_SENSOR
+
+    def __init__(self, coordinator: HanCoordinator, meter_id: str) -> None:
+        super().__init__(coordinator, meter_id)
+        self._attr_unique_id = f"{meter_id}-{CLOCK_OFFSET_SENSOR.key}"
+        self._take_offset()
+
+    def _take_offset(self) -> None:
+        offset = clock_offset_seconds(self.coordinator.data.clock, dt_util.utcnow())
+        shown = self._attr_native_value
+        if offset is None:
+            return
+        if not isinstance(shown, int) or abs(offset - shown) >= CLOCK_OFFSET_STEP:
+            self._attr_native_value = offset
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        if self._is_mine():
+            self._take_offset()
+        super()._handle_coordinator_update()

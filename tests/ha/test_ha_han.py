@@ -7,6 +7,7 @@ through the real serial library. Expected values come from the simulator's elect
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from unittest.mock import patch
 
@@ -14,11 +15,12 @@ import pytest
 from ha_helpers import han_entry_data, push_until, wait_until
 from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
@@ -97,16 +99,24 @@ async def test_pushed_values_become_entities_with_the_meters_values(hass, han_fa
     port_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
     assert device.via_device_id == port_device.id
 
-    # The energies come with list 3 (hourly): then their entities appear, in kWh.
-    assert _entity_id(hass, ENERGY_IMPORT) is None
+    # The energies come with list 3 (hourly), but their entities exist from list 2 on, known
+    # from the powers the meter sends, so the energy dashboard can be set up at once.
+    assert _state(hass, ENERGY_IMPORT).state == STATE_UNKNOWN
+    assert _state(hass, "1-0:2.8.0.255").state == STATE_UNKNOWN
     await line.send_until(3)
-    await wait_until(hass, lambda: _entity_id(hass, ENERGY_IMPORT) is not None)
+    await wait_until(hass, lambda: _state(hass, ENERGY_IMPORT).state != STATE_UNKNOWN)
     energy = _state(hass, ENERGY_IMPORT)
     assert energy.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
     assert energy.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
     assert float(energy.state) * 1000 == pytest.approx(line.sim.physics.energy_import_wh, abs=1)
-    # 11:00:10 on the meter's clock is 10:00:10 UTC in Oslo's winter time.
-    assert _state(hass, "meter_clock").state == "2026-12-02T10:00:10+00:00"
+    # The raw clock is opt-in (a new state every push); its offset from Home Assistant's
+    # time is shown: 11:00:10 on the meter's clock is 10:00:10 UTC in Oslo's winter time.
+    clock = er.async_get(hass).async_get(_entity_id(hass, "meter_clock"))
+    assert clock.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    expected = (
+        dt.datetime(2026, 12, 2, 10, 0, 10, tzinfo=dt.UTC) - dt_util.utcnow()
+    ).total_seconds()
+    assert float(_state(hass, "clock_offset").state) == pytest.approx(expected, abs=5)
 
 
 async def test_an_it_meter_gets_no_entity_for_the_phase_it_does_not_measure(hass, han_factory):
