@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -268,6 +269,11 @@ class HanIdentitySensor(HanMeterEntity, SensorEntity):
         return self.entity_description.value_fn(data.meter, data.clock)
 
 
+def received_now() -> dt.datetime:
+    """When the push being handled arrived: now (a seam for tests that fix the time)."""
+    return dt_util.utcnow()
+
+
 class HanClockOffsetSensor(HanMeterEntity, SensorEntity):
     """How far the meter's clock is from Home Assistant's: what a user watches of the clock.
 
@@ -283,7 +289,7 @@ class HanClockOffsetSensor(HanMeterEntity, SensorEntity):
         self._take_offset()
 
     def _take_offset(self) -> None:
-        offset = clock_offset_seconds(self.coordinator.data.clock, dt_util.utcnow())
+        offset = clock_offset_seconds(self.coordinator.data.clock, received_now())
         shown = self._attr_native_value
         if offset is None:
             return
