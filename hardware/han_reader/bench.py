@@ -76,7 +76,10 @@ def tss721a_model(circuit: Circuit, corner: Corner) -> list[str]:
     i_dis = tss721a.FIGURES["sc_discharge_max"].value
     i_ch = i_dis * tss721a.FIGURES["sc_ratio"].value
     i_stc = tss721a.stc_charge_min(r_ridd)
-    bat = n(circuit.net_of(circuit.parts["U1"]["BAT"]).name)  # type: ignore[union-attr]
+    bat_net = circuit.net_of(circuit.parts["U1"]["BAT"])
+    if bat_net is None:
+        raise ValueError("U1 BAT is unconnected")
+    bat = n(bat_net.name)
     hi = tss721a.FIGURES["tx_high_below_bat"].value
     half = STEP / 2
     space = f"(0.5 * (1 - tanh((V({vb},{gnd}) - V({sc},{gnd}) + {half:g}) / 0.2)))"

@@ -15,6 +15,7 @@ mpl.use("Agg")
 import schemdraw
 import schemdraw.elements as elm
 
+from hardware.eda.model import Circuit
 from hardware.eda.wired import Sheet
 from hardware.han_reader.design import build
 
@@ -46,10 +47,7 @@ def draw(path: Path | None = None) -> dict[tuple[str, str], str]:
     return s.drawn
 
 
-def _net(c: object, pin: str) -> str:
-    from hardware.eda.model import Circuit  # noqa: PLC0415
-
-    assert isinstance(c, Circuit)
+def _net(c: Circuit, pin: str) -> str:
     net = c.net_of(c.parts["U1"][pin])
     return "" if net is None else net.name
 
@@ -61,7 +59,7 @@ def _bus_ground(s: Sheet, at: schemdraw.util.Point) -> None:
 def _bus_side(s: Sheet, u1: elm.Ic) -> None:
     """RJ45 pins 1-2, TVS across them, R1/R2 into BUSL1/BUSL2; RIDD, SC, STC, RIS parts."""
     d = s.d
-    r1 = d.add(elm.Resistor().at(u1.BUSL1).left().length(3).label(s.label("R1")))
+    d.add(elm.Resistor().at(u1.BUSL1).left().length(3).label(s.label("R1")))
     s.tag("R1", **{"2": "BUS_L1", "1": "HAN_A"})
     a = d.add(elm.Dot())
     r2 = d.add(elm.Resistor().at(u1.BUSL2).left().length(3).label(s.label("R2"), loc="bottom"))
@@ -79,7 +77,6 @@ def _bus_side(s: Sheet, u1: elm.Ic) -> None:
     d.add(elm.Line().at((tvs_x, b.center[1])).left().length(1.5))
     d.add(elm.Dot(open=True).label("J1 RJ45 pin 2", "left"))
     s.tag("J1", **{"1": "HAN_A", "2": "HAN_B"})
-    del r1
     # Parts to bus ground, nearest pin lowest so no wire crosses another.
     hang = [
         ("RIS", "R5", "RIS_BUS", 1.0),

@@ -281,16 +281,19 @@ class Stress:
 TRANSISTORS = ("Q1", "Q2", "Q3", "Q4", "Q5")
 
 
+def _pin_node(circuit: Circuit, ref: str, pin: str) -> str:
+    net = circuit.net_of(circuit.parts[ref][pin])
+    if net is None:
+        raise ValueError(f"{ref}.{pin} is unconnected")
+    return spice.node(net.name)
+
+
 def short_circuit(corner: Corner = COLD, space: bool = False) -> dict[str, Stress]:
     """Bus terminals shorted (0.1 ohm) for 20 ms at mark or space: each transistor's stress."""
     circuit = build()
     n = spice.node
     pins = {
-        ref: (
-            n(circuit.net_of(circuit.parts[ref]["C"]).name),
-            n(circuit.net_of(circuit.parts[ref]["E"]).name),
-        )  # type: ignore[union-attr]
-        for ref in TRANSISTORS
+        ref: (_pin_node(circuit, ref, "C"), _pin_node(circuit, ref, "E")) for ref in TRANSISTORS
     }
     probes = " ".join(
         f"v({c}{'' if e == '0' else ',' + e}) @q{ref.lower()}[ic]" for ref, (c, e) in pins.items()
