@@ -107,3 +107,18 @@ def test_a_comparator_powered_from_another_rail_fails():
     master.nets["+3V3"].pins = [p for p in master.nets["+3V3"].pins if p.part.ref != "U2"]
     master.connect("+5V", master.parts["U2"]["VDD"], power=True)
     assert _problems(master, "not the Pi's 3.3 V")
+
+
+def test_the_hardware_readme_lists_every_data_sheet_with_unverified_figures():
+    from pathlib import Path
+
+    from hardware.eda.sheets import _registry
+    from hardware.eda.sheets.discretes import LITTELFUSE_SMBJ, TVS_CLAMP
+
+    text = (Path(__file__).resolve().parents[2] / "hardware" / "README.md").read_text()
+    section = text.split("## Figures we could not re-read")[1].split("\n## ")[0]
+    documents = {s.document for s in _registry() if any(not f.verified for f in s.figures.values())}
+    if any(not f.verified for f in TVS_CLAMP.values()):
+        documents.add(LITTELFUSE_SMBJ)
+    for document in documents:
+        assert f"**{document}**" in " ".join(section.split()), document

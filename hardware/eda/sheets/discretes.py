@@ -47,7 +47,7 @@ TIP31C = Sheet(
     {
         **_transistor(ONSEMI_TIP31, 100, 3.0, 2.0, 16e-3, 25),
         "rth_jc": Figure(3.125, f"{ONSEMI_TIP31}, thermal: R_thJC 3.125 C/W", verified=False),
-        "hfe_min": Figure(25, f"{ONSEMI_TIP31}: h_FE min 25 at I_C 1 A, V_CE 4 V"),
+        "hfe_min": Figure(25, f"{ONSEMI_TIP31}: h_FE min 25 at I_C 1 A, V_CE 4 V", False),
     },
 )
 
