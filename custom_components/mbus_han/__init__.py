@@ -21,6 +21,7 @@ from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
 from .protocol.errors import TransportError
+from .redact import redact_text, shown_port, unsecret_entry_identity
 
 MBUS_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 HAN_PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -47,7 +48,7 @@ def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model:
         .async_get_or_create(
             config_entry_id=entry.entry_id,
             identifiers={(DOMAIN, entry.entry_id)},
-            name=f"{model} {entry.data[CONF_PORT]}",
+            name=f"{model} {shown_port(entry.data[CONF_PORT])}",
             model=model,
             manufacturer="M-Bus & HAN",
         )
@@ -62,6 +63,14 @@ async def async_migrate_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) ->
 
 async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> bool:
     """Set up one port: an M-Bus bus we poll, or a HAN port we listen to."""
+    if updates := unsecret_entry_identity(
+        entry.data[CONF_PORT], entry.data[CONF_KIND], entry.title, entry.unique_id
+    ):
+        hass.config_entries.async_update_entry(
+            entry,
+            title=updates.get("title", entry.title),
+            unique_id=updates.get("unique_id", entry.unique_id),
+        )
     if entry.data[CONF_KIND] == KIND_HAN:
         await _setup_han(hass, entry)
     else:
@@ -149,7 +158,10 @@ async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_open_port",
-            translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
+            translation_placeholders={
+                "port": shown_port(entry.data[CONF_PORT]),
+                "error": redact_text(str(err), entry.data[CONF_PORT]),
+            },
         ) from err
     coordinator.port_device_id = _register_port_device(hass, entry, "HAN")
     entry.runtime_data = MbusHanRuntimeData(coordinator)

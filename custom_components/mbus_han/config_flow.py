@@ -84,6 +84,7 @@ from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
 from .protocol.ports import likely_adapter, port_syntax_error, ports_by_likelihood
 from .protocol.transport import PortInfo, SerialSettings, async_list_ports, open_port
+from .redact import entry_title, port_unique_id, redact_text, shown_port
 from .supervisor import DecoderCrash, SupervisedDecoder
 
 try:  # Home Assistant 2026.x
@@ -148,7 +149,7 @@ async def _open_error(port: str, baudrate: int) -> tuple[str, str] | None:
         async with await open_port(port, SerialSettings(baudrate)):
             pass
     except ProtocolError as err:
-        return _error_key(err), str(err)
+        return _error_key(err), redact_text(str(err), port)
     return None
 
 
@@ -275,8 +276,9 @@ async def _han_test(port: str, meter: str, keys: SecurityKeys) -> _HanTestResult
         except TimeoutError:
             continue
         except ProtocolError as err:
-            _LOGGER.debug("Listening on %s failed: %s", port, err)
-            return _HanTestResult(parity, error=_error_key(err), detail=str(err))
+            detail = redact_text(str(err), port)
+            _LOGGER.debug("Listening on %s failed: %s", shown_port(port), detail)
+            return _HanTestResult(parity, error=_error_key(err), detail=detail)
         return _HanTestResult(parity, decoder.transport)
     return _HanTestResult(parities[0], error="no_data")
 
@@ -332,7 +334,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 found = await _han_test(port, user_input[CONF_METER], keys)
                 if found.error is None:
                     return self.async_create_entry(
-                        title=f"HAN {port}", data=_han_entry_data(port, user_input, found)
+                        title=entry_title(KIND_HAN, port),
+                        data=_han_entry_data(port, user_input, found),
                     )
                 errors["base"] = found.error
                 placeholders["error"] = found.detail
@@ -365,10 +368,10 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """An M-Bus master was plugged in: offer it, by its stable /dev/serial/by-id/ name."""
         port = await self.hass.async_add_executor_job(_stable_device_path, discovery_info.device)
-        await self.async_set_unique_id(port)
+        await self.async_set_unique_id(port_unique_id(port))
         self._abort_if_unique_id_configured()
         self._discovered_port = port
-        self.context["title_placeholders"] = {"port": port}
+        self.context["title_placeholders"] = {"port": shown_port(port)}
         return await self.async_step_mbus()
 
     async def async_step_mbus(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -424,13 +427,15 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 step_id="scan",
                 progress_action="scan",
                 progress_task=self._scan_task,
-                description_placeholders={"port": self._port},
+                description_placeholders={"port": shown_port(self._port)},
             )
         try:
             self._found = self._scan_task.result()
         except ProtocolError as err:
             self._scan_error = _error_key(err)
-            _LOGGER.debug("Scan of %s failed: %s", self._port, err)
+            _LOGGER.debug(
+                "Scan of %s failed: %s", shown_port(self._port), redact_text(str(err), self._port)
+            )
             return self.async_show_progress_done(next_step_id="scan_failed")
         finally:
             self._scan_task = None
@@ -448,7 +453,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="scan_failed",
             errors={"base": self._scan_error or "no_meter_found"},
-            description_placeholders={"port": self._port},
+            description_placeholders={"port": shown_port(self._port)},
         )
 
     async def async_step_select(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -484,7 +489,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Enter addresses by hand: primary 0-250 or 8/16-digit secondary, comma separated."""
         errors: dict[str, str] = {}
-        placeholders = {"port": self._port, "error": ""}
+        placeholders = {"port": shown_port(self._port), "error": ""}
         if user_input is not None:
             try:
                 addresses = parse_addresses(user_input[CONF_ADDRESSES])
@@ -508,7 +513,9 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 for address in addresses:
                     await master.read(parse_address(address))
         except ProtocolError as err:
-            _LOGGER.debug("Test read on %s failed: %s", port, err)
+            _LOGGER.debug(
+                "Test read on %s failed: %s", shown_port(port), redact_text(str(err), port)
+            )
             return _error_key(err)
         return None
 
@@ -524,11 +531,11 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                         {vol.Required(CONF_ADDRESSES, default=", ".join(addresses)): TextSelector()}
                     ),
                     errors={"base": error},
-                    description_placeholders={"port": self._port, "error": ""},
+                    description_placeholders={"port": shown_port(self._port), "error": ""},
                 )
             return self.async_abort(reason=error)
         return self.async_create_entry(
-            title=f"M-Bus {self._port}",
+            title=entry_title(KIND_MBUS, self._port),
             data={
                 CONF_KIND: KIND_MBUS,
                 CONF_PORT: self._port,
@@ -549,7 +556,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             port = user_input[CONF_PORT].strip()
             baudrate = int(user_input[CONF_BAUDRATE])
             if port != entry.data[CONF_PORT]:
-                await self.async_set_unique_id(port)
+                await self.async_set_unique_id(port_unique_id(port))
                 self._abort_if_unique_id_configured()
             await self._release_port(entry)
             error = await self._test(port, baudrate, entry.data[CONF_METERS])
@@ -557,8 +564,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._released = None  # the update reloads it
                 return self.async_update_reload_and_abort(
                     entry,
-                    unique_id=port,
-                    title=f"M-Bus {port}",
+                    unique_id=port_unique_id(port),
+                    title=entry_title(KIND_MBUS, port),
                     data_updates={CONF_PORT: port, CONF_BAUDRATE: baudrate},
                 )
             errors["base"] = error
@@ -597,16 +604,18 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         running; without this, the port would stay locked until Home Assistant restarts.
         The older flow is aborted, which cancels its search and closes the port.
         """
-        await self.async_set_unique_id(port, raise_on_progress=False)
+        await self.async_set_unique_id(port_unique_id(port), raise_on_progress=False)
         self._abort_if_unique_id_configured()
         for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, include_uninitialized=True, match_context={"unique_id": port}
+            DOMAIN, include_uninitialized=True, match_context={"unique_id": port_unique_id(port)}
         ):
             if flow["flow_id"] != self.flow_id and flow["context"].get("source") in (
                 SOURCE_USER,
                 SOURCE_USB,
             ):
-                _LOGGER.debug("A new set-up of %s replaces flow %s", port, flow["flow_id"])
+                _LOGGER.debug(
+                    "A new set-up of %s replaces flow %s", shown_port(port), flow["flow_id"]
+                )
                 self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     @callback
@@ -629,7 +638,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         """Enter the keys the grid company sent; the meter is listened to once to check."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        placeholders = {"port": entry.data[CONF_PORT], "error": ""}
+        placeholders = {"port": shown_port(entry.data[CONF_PORT]), "error": ""}
         if user_input is not None:
             keys, errors = _han_keys(user_input)
             if not errors:
@@ -664,7 +673,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             port = user_input[CONF_PORT].strip()
             if port != entry.data[CONF_PORT]:
-                await self.async_set_unique_id(port)
+                await self.async_set_unique_id(port_unique_id(port))
                 self._abort_if_unique_id_configured()
             keys, errors = _han_keys(user_input)
             if not errors:
@@ -674,8 +683,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._released = None  # the update reloads it
                     return self.async_update_reload_and_abort(
                         entry,
-                        unique_id=port,
-                        title=f"HAN {port}",
+                        unique_id=port_unique_id(port),
+                        title=entry_title(KIND_HAN, port),
                         data=_han_entry_data(port, user_input, found),
                     )
                 errors["base"] = found.error

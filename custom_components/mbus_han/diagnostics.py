@@ -1,4 +1,9 @@
-"""Diagnostics: configuration (keys redacted), decode statistics and the last raw data."""
+"""Diagnostics: configuration, decode statistics and the latest values, nothing identifying.
+
+Keys, secrets in the port URL, meter IDs and serial numbers (also inside secondary addresses,
+records and system titles) and the raw frames that carry them are redacted, as Home
+Assistant's own integrations do (homewizard), since users post diagnostics in public issues.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,33 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import MbusHanConfigEntry
-from .const import CONF_AUTH_KEY, CONF_KEY
+from .const import CONF_AUTH_KEY, CONF_KEY, CONF_METER_DEVICES, CONF_METERS, CONF_PORT
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .protocol.han.jsonout import reading_to_json
 from .protocol.han.reading import HanReading
 from .protocol.mbus.jsonout import telegram_to_json
+from .protocol.mbus.model import Quantity
+from .redact import shown_port
 
-TO_REDACT = {CONF_KEY, CONF_AUTH_KEY}
+TO_REDACT = {
+    CONF_KEY,
+    CONF_AUTH_KEY,
+    CONF_METER_DEVICES,
+    "id",  # an M-Bus header's meter ID
+    "meter_id",  # a HAN meter's ID
+    "system_title",  # a DLMS system title holds the meter's serial number
+    "last_frames",
+    "last_bytes",
+}
+# Records whose value identifies the meter or its owner.
+_IDENTIFYING_QUANTITIES = {
+    Quantity.FABRICATION_NUMBER.value,
+    Quantity.ENHANCED_IDENTIFICATION.value,
+    Quantity.CUSTOMER.value,
+    Quantity.CUSTOMER_LOCATION.value,
+}
+_PRIMARY_ADDRESS_DIGITS = 3
 
 
 async def async_get_config_entry_diagnostics(
@@ -24,18 +48,35 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What a maintainer needs to understand a problem report."""
     coordinator = entry.runtime_data.coordinator
-    config = {
-        "data": async_redact_data(dict(entry.data), TO_REDACT),
-        "options": async_redact_data(dict(entry.options), TO_REDACT),
-    }
-    if isinstance(coordinator, HanCoordinator):
-        return {"entry": config, **_han(coordinator)}
-    return {"entry": config, **_mbus(coordinator)}
+    data = dict(entry.data)
+    data[CONF_PORT] = shown_port(data[CONF_PORT])
+    if CONF_METERS in data:  # secondary addresses hold the meter ID
+        data[CONF_METERS] = [_address_label(a, n) for n, a in enumerate(data[CONF_METERS], 1)]
+    config = {"data": data, "options": dict(entry.options)}
+    found = _han(coordinator) if isinstance(coordinator, HanCoordinator) else _mbus(coordinator)
+    redacted: dict[str, Any] = async_redact_data({"entry": config, **found}, TO_REDACT)
+    return redacted
+
+
+def _address_label(address: str, number: int) -> str:
+    """A primary address as it is; a secondary one (the meter ID) by its position."""
+    if address.isdecimal() and len(address) <= _PRIMARY_ADDRESS_DIGITS:
+        return address
+    return f"secondary address {number}"
+
+
+def _telegram_json(telegram: Any) -> dict[str, Any]:
+    found: dict[str, Any] = telegram_to_json(telegram)
+    for record in found.get("records", ()):
+        if record["quantity"] in _IDENTIFYING_QUANTITIES:
+            record["value"] = record["raw_value"] = "**REDACTED**"
+    return found
 
 
 def _mbus(coordinator: MbusCoordinator) -> dict[str, Any]:
     master = coordinator.master
     data = coordinator.data
+    labels = {a: _address_label(a, n) for n, a in enumerate(coordinator.addresses, 1)}
     return {
         "statistics": {
             "coordinator": asdict(coordinator.stats),
@@ -43,10 +84,13 @@ def _mbus(coordinator: MbusCoordinator) -> dict[str, Any]:
             "last_update_success": coordinator.last_update_success,
         },
         "meters": {
-            address: telegram_to_json(telegram)
+            labels.get(address, "?"): _telegram_json(telegram)
             for address, telegram in (data.telegrams.items() if data else ())
         },
-        "errors": dict(data.errors) if data else {},
+        "errors": {
+            labels.get(address, "?"): error
+            for address, error in (data.errors.items() if data else ())
+        },
         "last_frames": list(coordinator.raw_frames),
     }
 

@@ -54,6 +54,7 @@ from .protocol.han import (
 from .protocol.han.clock import MeterClock
 from .protocol.han.listen import listen
 from .protocol.transport import SerialPort, SerialSettings, open_port
+from .redact import redact_text, shown_port
 from .supervisor import CrashLog, DecoderCrash, SupervisedDecoder, call_listeners_isolated
 
 if TYPE_CHECKING:
@@ -154,10 +155,11 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"HAN {entry.data[CONF_PORT]}",
+            name=f"HAN {shown_port(entry.data[CONF_PORT])}",
             update_interval=None,  # pushed, never polled
         )
-        self.port: str = entry.data[CONF_PORT]
+        self.port: str = entry.data[CONF_PORT]  # to open; never shown (it may hold a key)
+        self.shown_port = shown_port(self.port)
         self.settings = SerialSettings(
             HAN_BAUDRATE, parity=entry.data.get(CONF_PARITY, HAN_DEFAULT_PARITY)
         )
@@ -165,7 +167,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self.port_device_id = ""  # the device registry id of the port, set at setup
         self.stats = HanStats()
         self.raw_bytes: deque[int] = deque(maxlen=RAW_BYTES_KEPT)
-        self.crashes = CrashLog(_LOGGER, self.port)
+        self.crashes = CrashLog(_LOGGER, self.shown_port)
         self.decoder: HanStreamDecoder = SupervisedDecoder(
             Transport(entry.data.get(CONF_TRANSPORT, Transport.HDLC)),
             self.keys,
@@ -201,7 +203,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
     def async_start(self) -> None:
         """Start listening in the background; the task ends with the entry."""
         self._task = self.config_entry.async_create_background_task(
-            self.hass, self._run(), f"{DOMAIN} listener {self.port}"
+            self.hass, self._run(), f"{DOMAIN} listener {self.shown_port}"
         )
 
     async def async_shutdown(self) -> None:
@@ -218,7 +220,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         try:
             port = await open_port(self.port, self.settings)
         except PortPermissionError:
-            report_port_permission(self.hass, self.config_entry.entry_id, self.port)
+            report_port_permission(self.hass, self.config_entry.entry_id, self.shown_port)
             raise
         clear_port_permission(self.hass, self.config_entry.entry_id)
         return port
@@ -227,6 +229,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         port, self._port = self._port, None
         if port is not None:
             await port.close()
+
+    def _redact(self, text: str) -> str:
+        return redact_text(text, self.port)
 
     def _crashed(self, what: str, err: Exception, raw: bytes) -> None:
         self.stats.crashes += 1
@@ -249,7 +254,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             except Exception as err:  # noqa: BLE001 - a bug must not end listening for good
                 self.stats.listener_restarts += 1
                 self._crashed("listening", err, self._recent_bytes())
-                self._set_outage("listener_failed", f"{type(err).__name__}: {err}")
+                self._set_outage("listener_failed", self._redact(f"{type(err).__name__}: {err}"))
             try:
                 await self._close()
             except Exception as err:  # noqa: BLE001
@@ -269,7 +274,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             silent = await self._listen(self._port)
         except TransportError as err:
             self.stats.port_errors += 1
-            self._set_outage("port_lost", str(err))
+            self._set_outage("port_lost", self._redact(str(err)))
         else:
             if silent:
                 self.stats.silences += 1
@@ -310,7 +315,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._key_failures = 0
             clear_key_problem(self.hass, self.config_entry.entry_id)
         if self._outage_logged:
-            _LOGGER.info("Readings from the HAN port %s are back", self.port)
+            _LOGGER.info("Readings from the HAN port %s are back", self.shown_port)
             self._outage_logged = False
         self.data.merge(result)
         self.async_set_updated_data(self.data)
@@ -324,20 +329,26 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._key_failures += 1
             if self._key_failures == KEY_FAILURES_FOR_REAUTH:
                 self.config_entry.async_start_reauth(self.hass)
-            report_key_problem(self.hass, self.config_entry.entry_id, self.port, str(err))
+            report_key_problem(
+                self.hass, self.config_entry.entry_id, self.shown_port, self._redact(str(err))
+            )
         data = err.raw.hex() if err.raw is not None else "-"
         if isinstance(err, NoKnownValuesError) and not self._unknown_push_logged:
             self._unknown_push_logged = True
-            _LOGGER.warning("HAN port %s: %s; data %s", self.port, err, data)
+            _LOGGER.warning(
+                "HAN port %s: %s; data %s", self.shown_port, self._redact(str(err)), data
+            )
         else:
-            _LOGGER.debug("Undecodable push on %s: %s; data %s", self.port, err, data)
+            _LOGGER.debug(
+                "Undecodable push on %s: %s; data %s", self.shown_port, self._redact(str(err)), data
+            )
 
     def _set_outage(self, translation_key: str, error: str) -> None:
         """Entities unavailable; one warning per outage, not one per retry."""
         self._outage = (translation_key, error)
         self.last_exception = self._outage_error()
         if not self._outage_logged:
-            _LOGGER.warning("HAN port %s: %s", self.port, self.last_exception)
+            _LOGGER.warning("HAN port %s: %s", self.shown_port, self.last_exception)
             self._outage_logged = True
             self.data.forget_instantaneous()
         if self.last_update_success:
@@ -367,5 +378,5 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         return UpdateFailed(
             translation_domain=DOMAIN,
             translation_key=translation_key,
-            translation_placeholders={"port": self.port, "error": error},
+            translation_placeholders={"port": self.shown_port, "error": error},
         )

@@ -26,6 +26,7 @@ from .protocol.mbus.frames import Frame, encode_frame
 from .protocol.mbus.master import Address, MbusMaster, Reading, parse_address
 from .protocol.mbus.model import Record, Telegram
 from .protocol.transport import SerialSettings
+from .redact import redact_text, shown_port
 from .supervisor import CrashLog, RecordingChannel, call_listeners_isolated
 
 if TYPE_CHECKING:
@@ -81,10 +82,11 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"M-Bus {entry.data[CONF_PORT]}",
+            name=f"M-Bus {shown_port(entry.data[CONF_PORT])}",
             update_interval=timedelta(seconds=interval) if interval else DEFAULT_SCAN_INTERVAL,
         )
-        self.port: str = entry.data[CONF_PORT]
+        self.port: str = entry.data[CONF_PORT]  # to open; never shown (it may hold a key)
+        self.shown_port = shown_port(self.port)
         self.settings = SerialSettings(baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
         self.addresses: dict[str, Address] = {
             text: parse_address(text) for text in entry.data[CONF_METERS]
@@ -95,7 +97,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         self._silent: set[str] = set()  # meters reported silent (one warning each)
         self.stats = MbusStats()
         self.raw_frames: deque[str] = deque(maxlen=RAW_FRAMES_KEPT)
-        self.crashes = CrashLog(_LOGGER, self.port)
+        self.crashes = CrashLog(_LOGGER, self.shown_port)
         self._master: MbusMaster | None = None
         self._channel: RecordingChannel | None = None
         self._may_reconnect = True
@@ -129,13 +131,13 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
             try:
                 self._master = await MbusMaster.open(self.port, self.settings)
             except PortPermissionError as err:
-                report_port_permission(self.hass, self.config_entry.entry_id, self.port)
+                report_port_permission(self.hass, self.config_entry.entry_id, self.shown_port)
                 self.stats.port_errors += 1
                 self._port_failed()
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="port_permission",
-                    translation_placeholders={"port": self.port, "error": str(err)},
+                    translation_placeholders={"port": self.shown_port, "error": self._redact(err)},
                 ) from err
             except TransportError as err:
                 self.stats.port_errors += 1
@@ -143,7 +145,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="cannot_open_port",
-                    translation_placeholders={"port": self.port, "error": str(err)},
+                    translation_placeholders={"port": self.shown_port, "error": self._redact(err)},
                 ) from err
             clear_port_permission(self.hass, self.config_entry.entry_id)
             self._channel = RecordingChannel(self._master.link.channel)
@@ -174,9 +176,9 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="port_lost",
-                    translation_placeholders={"port": self.port, "error": str(err)},
+                    translation_placeholders={"port": self.shown_port, "error": self._redact(err)},
                 ) from err
-            _LOGGER.debug("Reconnecting to %s at once: %s", self.port, err)
+            _LOGGER.debug("Reconnecting to %s at once: %s", self.shown_port, self._redact(err))
             self.stats.reconnects += 1
             self._may_reconnect = False  # once per poll: a second loss is a lost port
             return await self._read(address)
@@ -191,14 +193,14 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 reading = await self._read(address)
             except ProtocolError as err:
                 self.stats.reads_failed += 1
-                data.errors[text] = str(err)
+                data.errors[text] = self._redact(err)
                 continue
             except UpdateFailed:
                 raise
             except Exception as err:  # noqa: BLE001 - a bug costs this meter's read, not the bus
                 self.stats.reads_failed += 1
                 self._crashed(f"reading meter {text}", err)
-                data.errors[text] = f"unexpected error ({type(err).__name__}: {err})"
+                data.errors[text] = f"unexpected error ({type(err).__name__}: {self._redact(err)})"
                 continue
             self.stats.reads_ok += 1
             data.add(text, reading.telegram)
@@ -209,7 +211,7 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 translation_domain=DOMAIN,
                 translation_key="no_answer",
                 translation_placeholders={
-                    "port": self.port,
+                    "port": self.shown_port,
                     "error": "; ".join(f"{k}: {v}" for k, v in data.errors.items()),
                 },
             )
@@ -224,11 +226,14 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
         """
         for address in sorted(set(data.errors) - self._silent):
             _LOGGER.warning(
-                "Meter %s on %s does not answer: %s", address, self.port, data.errors[address]
+                "Meter %s on %s does not answer: %s", address, self.shown_port, data.errors[address]
             )
         for address in sorted(self._silent & set(data.telegrams)):
-            _LOGGER.info("Meter %s on %s answers again", address, self.port)
+            _LOGGER.info("Meter %s on %s answers again", address, self.shown_port)
         self._silent = set(data.errors)
+
+    def _redact(self, err: Exception) -> str:
+        return redact_text(str(err), self.port)
 
     def _crashed(self, what: str, err: Exception) -> None:
         self.stats.crashes += 1

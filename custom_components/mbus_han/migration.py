@@ -84,5 +84,5 @@ async def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         hass.config_entries.async_update_entry(
             entry, data=data, version=ENTRY_VERSION, minor_version=ENTRY_MINOR_VERSION
         )
-        _LOGGER.debug("Migrated %s to version %s", entry.title, ENTRY_VERSION)
+        _LOGGER.debug("Migrated entry %s to version %s", entry.entry_id, ENTRY_VERSION)
     return True

@@ -274,9 +274,11 @@ async def test_diagnostics_redact_the_keys(hass, hass_client, han_factory):
     result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert result["entry"]["data"]["key"] == "**REDACTED**"
     assert KEY not in str(result)
-    assert result["meter"]["meter"]["meter_id"] == KAIFA_ID
+    assert KAIFA_ID not in str(result)  # the meter ID is personal data
+    assert result["meter"]["meter"]["meter_id"] == "**REDACTED**"
+    assert result["meter"]["meter"]["meter_type"] == "MA304H4"
     assert result["statistics"]["stream"]["readings"] >= 2
-    assert result["last_bytes"].startswith("7E")
+    assert result["last_bytes"] == "**REDACTED**"  # the frames carry the ID
 
 
 async def test_unload_stops_listening_and_closes_the_port(hass, han_factory):
