@@ -102,7 +102,13 @@ WORST = Corner(
 )
 # Most current into a short and the most volts across the transistors: cold, high rail.
 COLD = Corner("short: 0 C, rail +2 %", temp_c=budget.AMBIENT_MIN, rail=1 + budget.RAIL_TOL)
-CORNERS = (NOMINAL, Corner("hot 70 C", temp_c=70.0), Corner("beta 25", beta=25.0), WORST)
+CORNERS = (
+    NOMINAL,
+    Corner("cold 0 C", temp_c=budget.AMBIENT_MIN),
+    Corner("hot 70 C", temp_c=budget.AMBIENT_MAX),
+    Corner("beta 25", beta=budget.BETA_MIN),
+    WORST,
+)
 
 
 def models(corner: Corner) -> str:
