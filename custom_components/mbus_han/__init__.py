@@ -24,7 +24,7 @@ from .protocol.errors import TransportError
 from .redact import redact_text, shown_port, unsecret_entry_identity
 
 MBUS_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
-HAN_PLATFORMS: list[Platform] = [Platform.SENSOR]
+HAN_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
 @dataclass(slots=True)
@@ -48,9 +48,9 @@ def _register_port_device(hass: HomeAssistant, entry: MbusHanConfigEntry, model:
         .async_get_or_create(
             config_entry_id=entry.entry_id,
             identifiers={(DOMAIN, entry.entry_id)},
-            name=f"{model} {shown_port(entry.data[CONF_PORT])}",
+            name=entry.title,  # "M-Bus <port>", as the flow named it (secrets left out)
             model=model,
-            manufacturer="M-Bus & HAN",
+            manufacturer=None,  # the adapter's maker is not known here, and it is not ours
         )
         .id
     )

@@ -1,4 +1,4 @@
-"""Binary sensors: a meter's error flags and the error bits of its status byte."""
+"""Binary sensors: a meter's error flags and status bits, and whether its port is connected."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import MbusHanConfigEntry
-from .entity import MbusMeterEntity, meter_identifier
+from .entity import MbusMeterEntity, PortEntity, meter_identifier
+from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .protocol.mbus.model import Quantity, StatusBit, Telegram
 
@@ -69,10 +70,11 @@ async def async_setup_entry(
     entry: MbusHanConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the problem sensors of every meter that answers, as meters appear."""
+    """Add the port's connection sensor, and the problem sensors of every meter as it appears."""
     coordinator = entry.runtime_data.coordinator
+    async_add_entities([PortConnectionSensor(coordinator)])
     if not isinstance(coordinator, MbusCoordinator):
-        return  # only M-Bus ports set this platform up
+        return  # a HAN meter sends no status byte
     known: set[str] = set()
 
     @callback
@@ -114,3 +116,18 @@ class MbusProblemSensor(MbusMeterEntity, BinarySensorEntity):
         """Whether the meter reports the problem."""
         telegram = self.telegram
         return None if telegram is None else self.entity_description.is_on_fn(telegram)
+
+
+class PortConnectionSensor(PortEntity, BinarySensorEntity):
+    """On while the port delivers readings: the last poll worked, or the meter pushes."""
+
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_translation_key = "port_connection"
+
+    def __init__(self, coordinator: MbusCoordinator | HanCoordinator) -> None:
+        super().__init__(coordinator, "port_connection")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the latest poll, or the latest pushes, reached the meters."""
+        return self.coordinator.last_update_success

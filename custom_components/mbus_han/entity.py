@@ -5,6 +5,7 @@ Device info comes from what each meter says about itself, so a device follows it
 
 from __future__ import annotations
 
+from homeassistant.const import EntityCategory
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -125,3 +126,24 @@ class HanMeterEntity(CoordinatorEntity[HanCoordinator]):
     def available(self) -> bool:
         """Available while the meter pushes, and it is still this entity's meter."""
         return super().available and self._is_mine()
+
+
+class PortEntity(CoordinatorEntity[MbusCoordinator | HanCoordinator]):
+    """A diagnostic entity of the port itself: how the connection to the meters is doing.
+
+    Always available: a port that is down is what it reports, not a reason to hide it.
+    """
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: MbusCoordinator | HanCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        entry_id = coordinator.config_entry.entry_id
+        self._attr_unique_id = f"{entry_id}-{key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry_id)})
+
+    @property
+    def available(self) -> bool:
+        """Always: the port's state is what this entity shows."""
+        return True

@@ -5,16 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from homeassistant.components.sensor import RestoreSensor, SensorEntity, SensorStateClass
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
-from .entity import HanMeterEntity, MbusMeterEntity, meter_identifier
+from .entity import HanMeterEntity, MbusMeterEntity, PortEntity, meter_identifier
 from .han_coordinator import HanCoordinator
 from .han_sensor import (
     CLOCK_OFFSET_SENSOR,
@@ -45,6 +51,7 @@ async def async_setup_entry(
 ) -> None:
     """Add a sensor for every value the meters report, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
+    async_add_entities(PortCounterSensor(coordinator, d) for d in PORT_COUNTERS)
     if isinstance(coordinator, HanCoordinator):
         restored = _restored_han_counters(hass, entry, coordinator)
         async_add_entities(restored)
@@ -301,3 +308,53 @@ class HanClockOffsetSensor(HanMeterEntity, SensorEntity):
         if self._is_mine():
             self._take_offset()
         super()._handle_coordinator_update()
+
+
+def _port_counts(coordinator: MbusCoordinator | HanCoordinator) -> tuple[int, int]:
+    """Readings that arrived whole, and everything that failed on the way, since start-up."""
+    if isinstance(coordinator, HanCoordinator):
+        han = coordinator.stats
+        failed = han.undecodable + han.key_errors + han.port_errors + han.silences + han.crashes
+        return han.readings, failed
+    mbus = coordinator.stats
+    return mbus.reads_ok, mbus.reads_failed + mbus.port_errors + mbus.crashes
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortCounterDescription(SensorEntityDescription):
+    """A count of what happened on a port; its statistics give the rate per hour."""
+
+    value_fn: Callable[[MbusCoordinator | HanCoordinator], int]
+
+
+PORT_COUNTERS: tuple[PortCounterDescription, ...] = (
+    PortCounterDescription(
+        key="port_readings",
+        translation_key="port_readings",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda coordinator: _port_counts(coordinator)[0],
+    ),
+    PortCounterDescription(
+        key="port_errors",
+        translation_key="port_errors",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda coordinator: _port_counts(coordinator)[1],
+    ),
+)
+
+
+class PortCounterSensor(PortEntity, SensorEntity):
+    """Readings or errors on the port since Home Assistant started (a counter that restarts)."""
+
+    entity_description: PortCounterDescription
+
+    def __init__(
+        self, coordinator: MbusCoordinator | HanCoordinator, description: PortCounterDescription
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> int:
+        """The count now."""
+        return self.entity_description.value_fn(self.coordinator)

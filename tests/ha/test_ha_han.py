@@ -54,6 +54,12 @@ def _entity_id(hass: HomeAssistant, key: str, meter: str = KAIFA_ID) -> str | No
     return er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"HAN-{meter}-{key}")
 
 
+def _meter_entities(hass: HomeAssistant, entry_id: str) -> list[er.RegistryEntry]:
+    """The entry's entities other than its port's own (connection, counters)."""
+    entries = er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+    return [e for e in entries if not e.unique_id.startswith(f"{entry_id}-port_")]
+
+
 def _state(hass: HomeAssistant, key: str, meter: str = KAIFA_ID) -> State:
     entity_id = _entity_id(hass, key, meter)
     assert entity_id is not None, key
@@ -70,7 +76,7 @@ async def test_pushed_values_become_entities_with_the_meters_values(hass, han_fa
 
     await line.send()  # list 1 names no meter: nothing to attach entities to yet
     await wait_until(hass, lambda: coordinator.stats.readings == 1)
-    assert not er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    assert not _meter_entities(hass, entry.entry_id)
 
     pushes = await line.send_until(2)
     await wait_until(hass, lambda: _entity_id(hass, "1-0:52.7.0.255") is not None)
@@ -148,7 +154,7 @@ async def test_a_key_that_stops_working_raises_a_repair_issue(hass, han_factory)
         hass, lambda: issues.async_get_issue(DOMAIN, key_issue_id(entry.entry_id)) is not None
     )
     assert entry.runtime_data.coordinator.stats.key_errors == 1
-    assert not er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    assert not _meter_entities(hass, entry.entry_id)
 
 
 async def test_silence_makes_entities_unavailable_once_and_they_come_back(

@@ -42,7 +42,10 @@ async def test_han_meter_entities(hass, han_factory, entity_registry, snapshot):
     await hass.config.async_set_time_zone("Europe/Oslo")
     # The clock offset compares the meter's clock with the time a push arrives: fix that time.
     arrival = HAN_START.replace(tzinfo=dt.UTC)
-    with patch("custom_components.mbus_han.sensor.received_now", lambda: arrival):
+    with (
+        patch("custom_components.mbus_han.sensor.received_now", lambda: arrival),
+        patch("custom_components.mbus_han.HAN_PLATFORMS", [Platform.SENSOR]),
+    ):
         line = await han_factory(Maker.AIDON, Wiring.THREE_PHASE)
         entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), entry_id="han01")
         entry.add_to_hass(hass)
