@@ -24,6 +24,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    UnitOfApparentPower,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
@@ -46,6 +47,9 @@ TEMPERATURE_DELTA: SensorDeviceClass | None = getattr(SensorDeviceClass, "TEMPER
 
 # Modifiers that leave a counter a counter: forward / backward flow energy of heat meters.
 _COUNTER_MODIFIERS = frozenset({Modifier.ACCUMULATION_POSITIVE, Modifier.ACCUMULATION_NEGATIVE})
+# Modifiers that leave the meaning as it is: those, and the scaling VIFEs (multiplicative
+# correction, additive offset) that the decoder has already applied to the value.
+_NEUTRAL_MODIFIERS = _COUNTER_MODIFIERS | {Modifier.MULTIPLIER, Modifier.OFFSET}
 _WATER_MEDIA = frozenset(
     {Medium.WATER, Medium.WARM_WATER, Medium.HOT_WATER, Medium.COLD_WATER, Medium.DUAL_WATER}
 )
@@ -128,6 +132,17 @@ _KINDS: dict[tuple[Quantity, str], _Kind] = {
         suggested_unit=UnitOfPower.KILO_WATT,
         precision=2,
         factor=Decimal(1) / Decimal(3600),
+    ),
+    (Quantity.APPARENT_POWER, "VA"): _Kind(
+        device_class=_D.APPARENT_POWER,
+        state_class=_MEASURE,
+        unit=UnitOfApparentPower.VOLT_AMPERE,
+        precision=1,
+    ),
+    # Home Assistant has no apparent-energy device class or unit (2025.4 to 2026.10): a total
+    # in VAh without a class, so it is never offered as (active) energy.
+    (Quantity.APPARENT_ENERGY, "VAh"): _Kind(
+        device_class=None, state_class=_TOTAL, unit="VAh", precision=1
     ),
     (Quantity.VOLUME_FLOW, "m^3/h"): _Kind(
         device_class=_D.VOLUME_FLOW_RATE,
@@ -273,7 +288,7 @@ def record_detail(record: Record) -> str:
         parts.append(f"T{record.tariff}")
     if record.subunit:
         parts.append(f"U{record.subunit}")
-    parts.extend(m.value for m in record.modifiers if m not in _COUNTER_MODIFIERS)
+    parts.extend(m.value for m in record.modifiers if m not in _NEUTRAL_MODIFIERS)
     return " ".join(parts)
 
 
@@ -281,7 +296,7 @@ def is_primary_record(record: Record) -> bool:
     """True for the records a user wants on the dashboard by default.
 
     The current (storage 0), total (tariff 0), instantaneous value of the meter itself
-    (subunit 0), not modified by a VIFE other than forward/backward accumulation.
+    (subunit 0), not modified by a VIFE other than forward/backward accumulation or scaling.
     """
     return (
         record.function is Function.INSTANTANEOUS
@@ -289,7 +304,7 @@ def is_primary_record(record: Record) -> bool:
         and record.tariff == 0
         and record.subunit == 0
         and record.error is None
-        and all(m in _COUNTER_MODIFIERS for m in record.modifiers)
+        and all(m in _NEUTRAL_MODIFIERS for m in record.modifiers)
     )
 
 
@@ -368,7 +383,7 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
     kind = _KINDS.get((record.quantity, record.unit))
     if kind is not None and record.value is not None and _kind_shape(kind) is not shape:
         kind = None  # e.g. a time of day (type J) where a date and time is usual
-    plain = all(m in _COUNTER_MODIFIERS for m in record.modifiers)
+    plain = all(m in _NEUTRAL_MODIFIERS for m in record.modifiers)
     if kind is not None and plain:
         device_class = kind.device_class
         if device_class is SensorDeviceClass.VOLUME and medium in _WATER_MEDIA:

@@ -341,6 +341,10 @@ FB = [
     # E000 001n reactive energy 10^n kvarh
     ("02", Q.REACTIVE_ENERGY, "varh", 5000),
     ("03", Q.REACTIVE_ENERGY, "varh", 50000),
+    # E000 010n apparent energy 10^n kVAh (jMBus decodeAlternateExtendedVif: VOLT_AMPERE_HOUR,
+    # exponent 3 + n; m-bus-parser: ApparentWatt*h, dec 3 and 4)
+    ("04", Q.APPARENT_ENERGY, "VAh", 5000),
+    ("05", Q.APPARENT_ENERGY, "VAh", 50000),
     # E000 100n energy 10^(n-1) GJ: 0.1 GJ = 10^8 J
     ("08", Q.ENERGY, "J", 500000000),
     ("09", Q.ENERGY, "J", 5000000000),
@@ -374,6 +378,12 @@ FB = [
     # E011 000n power 10^(n-1) GJ/h: 0.1 GJ/h = 10^8 J/h
     ("30", Q.POWER, "J/h", 500000000),
     ("31", Q.POWER, "J/h", 5000000000),
+    # E011 01nn apparent power 10^(nn-3) kVA = 10^nn VA (jMBus: VOLT_AMPERE, exponent nn;
+    # m-bus-parser: ApparentWatt, dec 0-3)
+    ("34", Q.APPARENT_POWER, "VA", 5),
+    ("35", Q.APPARENT_POWER, "VA", 50),
+    ("36", Q.APPARENT_POWER, "VA", 500),
+    ("37", Q.APPARENT_POWER, "VA", 5000),
     # E101 10nn / 11nn flow / return temperature 10^(nn-3) degF
     ("58", Q.FLOW_TEMPERATURE, "°F", D("0.005")),
     ("5B", Q.FLOW_TEMPERATURE, "°F", 5),
@@ -404,6 +414,18 @@ def test_fb_extension_table(code, quantity, unit, value):
     assert record.value == value
     assert type(record.value) is type(value)
     assert record.error is None
+
+
+def test_apparent_power_of_carlo_gavazzi_and_garo_meters():
+    # 04 FB B7 72 A5 00 00 00: 32-bit integer, VIF FB + VIFE B7 (E011 0111 = 10^3 VA, extension
+    # bit set), VIFE 72 (E111 0nnn, nnn = 2: multiplicative correction 10^(2-6)), value 0xA5
+    # = 165. By hand: 165 x 10^3 x 10^-4 VA = 16.5 VA.
+    record = one("04 FB B7 72 A5 00 00 00")
+    assert record.quantity is Q.APPARENT_POWER
+    assert record.unit == "VA"
+    assert record.value == D("16.5")
+    assert record.modifiers == (Modifier.MULTIPLIER,)
+    assert record.key == "apparent_power"
 
 
 def test_fb_gj_energy_of_a_heat_meter():
@@ -657,6 +679,22 @@ def test_reserved_vifs_are_marked_not_guessed(vif):
     assert record.value == 5  # unscaled: no made-up factor
     assert record.vif == bytes.fromhex(vif)
     assert "reserved" in record.key
+
+
+@pytest.mark.parametrize(
+    "vib",
+    [
+        "FB 9C 72",  # FB E001 11nn: reserved, then x 10^-4
+        "EF 7D",  # primary E110 1111: reserved, then x 1000
+        "EF 7A",  # reserved, then + 10^-1
+    ],
+)
+def test_reserved_vifs_are_never_scaled_by_vifes(vib):
+    # What a reserved VIF counts is unknown, so a correction factor or offset for it means
+    # nothing either: the number stays as sent (5), never 0.0005 or 5000 "of something".
+    record = five(vib)
+    assert record.quantity is Q.RESERVED
+    assert record.value == 5
 
 
 @pytest.mark.parametrize("vife", ["3D", "3E", "3F", "44", "45", "4C", "4D", "7C"])

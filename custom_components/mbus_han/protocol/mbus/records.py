@@ -278,11 +278,14 @@ class _RecordDecoder:
         self.as_date = spec.date_like or any(m in _DATE_MODIFIERS for m in modifiers)
         self.signed = spec.quantity not in _UNSIGNED
         is_count = any(m in _COUNT_MODIFIERS for m in modifiers)
-        self.multiplier = 1 if is_count else spec.multiplier
-        self.exponent = 0 if is_count else spec.exponent + vib.exponent
+        # A reserved VIF has no unit to scale: its number stays as sent, whatever VIFEs say,
+        # so it can never pass for a measurement (0.0165 "of something").
+        unscaled = is_count or spec.quantity is Quantity.RESERVED
+        self.multiplier = 1 if unscaled else spec.multiplier
+        self.exponent = 0 if unscaled else spec.exponent + vib.exponent
         self.offset = (
             None
-            if vib.offset_exponent is None or is_count
+            if vib.offset_exponent is None or unscaled
             else scale_value(1, spec.multiplier, vib.offset_exponent)
         )
         is_duration = any(m in _DURATION_MODIFIERS for m in modifiers)

@@ -152,10 +152,16 @@ def _fd_table() -> dict[int, VifSpec]:
 
 
 def _fb_table() -> dict[int, VifSpec]:
-    """Alternate extended VIF code table (VIF = 0xFB), EN 13757-3:2013 table 12."""
+    """Alternate extended VIF code table (VIF = 0xFB), EN 13757-3:2013 table 12.
+
+    Apparent energy (E000 010n) and apparent power (E011 01nn) as jMBus
+    (DataRecord.decodeAlternateExtendedVif) and m-bus-parser decode them: 10^(n+3) VAh and
+    10^nn VA (10^(nn-3) kVA); electricity meters such as Carlo Gavazzi's send FB B7 72.
+    """
     t: dict[int, VifSpec] = {}
     _series(t, 0x00, 2, Q.ENERGY, "Wh", 5)  # 0.1 MWh, 1 MWh
     _series(t, 0x02, 2, Q.REACTIVE_ENERGY, "varh", 3)  # 1 kvarh, 10 kvarh
+    _series(t, 0x04, 2, Q.APPARENT_ENERGY, "VAh", 3)  # 1 kVAh, 10 kVAh
     _series(t, 0x08, 2, Q.ENERGY, "J", 8)  # 0.1 GJ, 1 GJ
     _series(t, 0x0C, 4, Q.ENERGY, "cal", 5)  # 0.1 MCal ... 100 MCal
     _series(t, 0x10, 2, Q.VOLUME, "m^3", 2)
@@ -175,6 +181,7 @@ def _fb_table() -> dict[int, VifSpec]:
     t[0x2B] = VifSpec(Q.PHASE_ANGLE, "°", -1)  # phase U-I
     _series(t, 0x2C, 4, Q.FREQUENCY, "Hz", -3)
     _series(t, 0x30, 2, Q.POWER, "J/h", 8)  # 0.1 GJ/h, 1 GJ/h
+    _series(t, 0x34, 4, Q.APPARENT_POWER, "VA", 0)  # 10^(nn-3) kVA
     _series(t, 0x58, 4, Q.FLOW_TEMPERATURE, "°F", -3)
     _series(t, 0x5C, 4, Q.RETURN_TEMPERATURE, "°F", -3)
     _series(t, 0x60, 4, Q.TEMPERATURE_DIFFERENCE, "°F", -3)
