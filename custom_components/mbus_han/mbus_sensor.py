@@ -40,7 +40,15 @@ from homeassistant.const import (
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .protocol.mbus.model import Function, Medium, Modifier, Quantity, Record, ScaledValue
+from .protocol.mbus.model import (
+    Function,
+    Medium,
+    Modifier,
+    PeriodicDate,
+    Quantity,
+    Record,
+    ScaledValue,
+)
 
 # Home Assistant 2025.8+ has a device class for temperature differences; 2025.4 does not.
 TEMPERATURE_DELTA: SensorDeviceClass | None = getattr(SensorDeviceClass, "TEMPERATURE_DELTA", None)
@@ -329,8 +337,10 @@ def _shape_of(value: ScaledValue) -> _Shape | None:
         return _Shape.TIMESTAMP
     if isinstance(value, dt.date):
         return _Shape.DATE
-    if isinstance(value, str | dt.time):
-        return _Shape.TEXT  # a time of day is no point in time: HA has no class for it
+    if isinstance(value, str | dt.time | PeriodicDate):
+        # A time of day or a date that recurs every year is no point in time: HA has no
+        # class for it, so it is text ("YYYY-12-31"), never a timestamp or date.
+        return _Shape.TEXT
     return None
 
 
@@ -359,6 +369,8 @@ def _to_state(shape: _Shape, factor: Decimal | None) -> Callable[[ScaledValue], 
             return value.replace(tzinfo=dt_util.get_default_time_zone())
         if isinstance(value, dt.time):
             return value.isoformat()
+        if isinstance(value, PeriodicDate):
+            return str(value)
         if factor is not None and _is_number(value):
             return Decimal(value) * factor  # type: ignore[arg-type]
         return value  # type: ignore[return-value]

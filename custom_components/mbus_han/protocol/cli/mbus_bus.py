@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from ..errors import BusError, DecodeError, NoAnswerError, TransportError
 from ..mbus.jsonout import json_value, telegram_to_json
 from ..mbus.master import Address, MbusMaster, Presence, parse_address
-from ..mbus.model import Telegram
+from ..mbus.model import PeriodicDate, Telegram
 from ..mbus.requests import BAUD_RATE_CI, RequestError
 from ..mbus.scan import ScanProgress, scan_primary, scan_secondary
 from ..transport import SerialSettings
@@ -298,5 +298,7 @@ def format_table(telegram: Telegram, telegram_count: int = 1) -> str:
 def _value_text(value: object, error: str | None) -> str:
     if value is None:
         return f"({error})" if error else "-"
+    if isinstance(value, PeriodicDate):
+        return f"{value} ({value.period})"
     shown = json_value(value)
     return str(shown)

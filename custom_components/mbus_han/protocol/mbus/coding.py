@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import final
 
 from ..errors import DecodeError
+from .model import PeriodicDate
 
 _FLOAT32 = struct.Struct("<f")
 
@@ -67,32 +68,69 @@ def _century_year(two_digit_year: int, hundred_years: int) -> int:
     return 2000 + two_digit_year if two_digit_year <= 80 else 1900 + two_digit_year
 
 
-def decode_date_g(data: bytes) -> dt.date | InvalidValue:
-    """Type G: 16-bit date (day, month, 7-bit year)."""
-    b0, b1 = data[0], data[1]
-    day = b0 & 0x1F
-    month = b1 & 0x0F
-    year = ((b0 & 0xE0) >> 5) | ((b1 & 0xF0) >> 1)
+# Periodic markers of types G and F (EN 13757-3 annex A; decoded so by Exmbus too).
+_EVERY_YEAR = 127
+_EVERY_MONTH = 15
+_EVERY_DAY = 0
+
+
+def _date_fields(low: int, high: int) -> tuple[int, int, int]:
+    """Year (7 bits), month and day of the two date bytes shared by types G and F."""
+    return ((low & 0xE0) >> 5) | ((high & 0xF0) >> 1), high & 0x0F, low & 0x1F
+
+
+def _periodic(month: int, day: int, year: int, time: tuple[int, int] | None) -> PeriodicDate | None:
+    """The recurring date the fields mark, or None (a calendar date, or no valid date).
+
+    Only year 127 makes a date recurring here; within it, month 15 and day 0 leave the
+    month or day open too. Month 15 or day 0 in a real year (which Exmbus also reads as
+    recurring) are what meters send for a date that is not set, so they stay invalid.
+    """
+    if year != _EVERY_YEAR or not (1 <= month <= 12 or month == _EVERY_MONTH):
+        return None  # a calendar date, or none at all: the calendar check says which
+    hour, minute = time if time is not None else (None, None)
+    return PeriodicDate(
+        month=None if month == _EVERY_MONTH else month,
+        day=None if day == _EVERY_DAY else day,
+        hour=hour,
+        minute=minute,
+    )
+
+
+def decode_date_g(data: bytes) -> dt.date | PeriodicDate | InvalidValue:
+    """Type G: 16-bit date (day, month, 7-bit year), or a recurring date (year 127 ...).
+
+    ``FF FF`` is what meters send for "no date", not "every month on the 31st".
+    """
+    shown = data[::-1].hex().upper()
+    if data[:2] == b"\xff\xff":
+        return InvalidValue("date not set", shown)
+    year, month, day = _date_fields(data[0], data[1])
+    periodic = _periodic(month, day, year, None)
+    if periodic is not None:
+        return periodic
     if year > 99:
-        return InvalidValue("date has a year beyond 99", data[::-1].hex().upper())
+        return InvalidValue("date has a year beyond 99", shown)
     try:
         return dt.date(_century_year(year, 0), month, day)
     except ValueError:
-        return InvalidValue("not a calendar date", data[::-1].hex().upper())
+        return InvalidValue("not a calendar date", shown)
 
 
-def decode_date_time_f(data: bytes) -> dt.datetime | InvalidValue:
+def decode_date_time_f(data: bytes) -> dt.datetime | PeriodicDate | InvalidValue:
     """Type F: 32-bit date and time to the minute; bit 7 of the first byte marks it invalid."""
-    b0, b1, b2, b3 = data[0], data[1], data[2], data[3]
+    b0, b1 = data[0], data[1]
     shown = data[::-1].hex().upper()
     if b0 & 0x80:
         return InvalidValue("date/time marked invalid by the meter", shown)
     minute = b0 & 0x3F
     hour = b1 & 0x1F
     hundred_years = (b1 & 0x60) >> 5
-    day = b2 & 0x1F
-    month = b3 & 0x0F
-    year = ((b2 & 0xE0) >> 5) | ((b3 & 0xF0) >> 1)
+    year, month, day = _date_fields(data[2], data[3])
+    if hour < 24 and minute < 60:  # a recurring date needs a valid time of day
+        periodic = _periodic(month, day, year, (hour, minute))
+        if periodic is not None:
+            return periodic
     if year > 99:
         return InvalidValue("date has a year beyond 99", shown)
     try:

@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .model import ApplicationError, Header, Record, Telegram
+from .model import ApplicationError, Header, PeriodicDate, Record, Telegram
 
 
 def json_value(value: object) -> Any:
@@ -28,9 +28,23 @@ def json_value(value: object) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.date | dt.time):  # datetime is a date
         return value.isoformat()
+    if isinstance(value, PeriodicDate):
+        return periodic_date_to_json(value)
     if isinstance(value, bytes):
         return value.hex().upper()
     return str(value)
+
+
+def periodic_date_to_json(date: PeriodicDate) -> dict[str, Any]:
+    """``{"periodic": "yearly", "month": 1, "day": 1}``: what recurs, without the open fields."""
+    shown: dict[str, Any] = {"periodic": date.period}
+    if date.month is not None:
+        shown["month"] = date.month
+    if date.day is not None:
+        shown["day"] = date.day
+    if date.hour is not None:
+        shown["time"] = f"{date.hour:02d}:{date.minute or 0:02d}"
+    return shown
 
 
 def header_to_json(header: Header | None) -> dict[str, Any] | None:

@@ -16,8 +16,40 @@ from typing import NamedTuple
 
 from .manufacturer import secondary_address_text
 
-type RawValue = int | float | str | bytes | dt.date | dt.datetime | dt.time | None
-type ScaledValue = int | float | Decimal | str | bytes | dt.date | dt.datetime | dt.time | None
+
+@dataclass(frozen=True, slots=True)
+class PeriodicDate:
+    """A date that recurs every year (EN 13757-3 annex A, types G and F: year 127).
+
+    Billing meters send their yearly due date so, e.g. every year on 1 January (``E1 F1``).
+    None leaves the month (15) or day (0) open as well. It is no point in time, so it is kept
+    apart from :class:`datetime.date`.
+    """
+
+    month: int | None
+    day: int | None
+    hour: int | None = None  # type F: the time of day it recurs at
+    minute: int | None = None
+
+    @property
+    def period(self) -> str:
+        """``daily``, ``monthly`` or ``yearly``: the shortest interval it recurs at."""
+        if self.day is None:
+            return "daily"
+        return "monthly" if self.month is None else "yearly"
+
+    def __str__(self) -> str:
+        """``YYYY-12-31``: the open fields as letters (as Exmbus writes them), time after T."""
+        month = "MM" if self.month is None else f"{self.month:02d}"
+        day = "DD" if self.day is None else f"{self.day:02d}"
+        time = "" if self.hour is None else f"T{self.hour:02d}:{self.minute or 0:02d}"
+        return f"YYYY-{month}-{day}{time}"
+
+
+type RawValue = int | float | str | bytes | dt.date | dt.datetime | dt.time | PeriodicDate | None
+type ScaledValue = (
+    int | float | Decimal | str | bytes | dt.date | dt.datetime | dt.time | PeriodicDate | None
+)
 
 
 class Quantity(StrEnum):
