@@ -30,6 +30,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
@@ -188,8 +190,16 @@ def parse_addresses(text: str) -> list[str]:
         raise RequestError("no address given")
     normalised = []
     for address in addresses:
-        parse_address(address)
-        normalised.append(address.upper())
+        if not address.isascii():  # "²" is a digit to Python, but no address
+            raise RequestError(f"{address!r} is not an address")
+        try:
+            parsed = parse_address(address)
+        except RequestError:
+            raise
+        except ValueError as err:  # not ours to raise: the text is no address at all
+            raise RequestError(f"{address!r} is not an address: {err}") from None
+        # "00" is primary address 0: one form per meter, so none is read twice per poll
+        normalised.append(str(parsed) if isinstance(parsed, int) else address.upper())
     if len(set(normalised)) != len(normalised):
         raise RequestError("an address is given twice")
     return normalised
@@ -222,6 +232,19 @@ def _han_keys(user_input: dict[str, Any]) -> tuple[SecurityKeys, dict[str, str]]
     if errors:
         return SecurityKeys(), errors
     return SecurityKeys.from_hex(texts[CONF_KEY], texts[CONF_AUTH_KEY]), errors
+
+
+# Keys are typed, never shown back: password fields, and no form is pre-filled with them.
+# A blank field means "no key" wherever keys are asked for (the test listen then says
+# "key required" for an encrypted meter), so an entry only ever holds keys that were tested.
+_KEY_FIELDS: dict[Any, Any] = {
+    vol.Optional(field): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+    for field in (CONF_KEY, CONF_AUTH_KEY)
+}
+
+
+def _without_keys(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in data.items() if name not in (CONF_KEY, CONF_AUTH_KEY)}
 
 
 def _is_key(text: str) -> bool:
@@ -360,8 +383,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Optional(CONF_KEY): TextSelector(),
-                vol.Optional(CONF_AUTH_KEY): TextSelector(),
+                **_KEY_FIELDS,
             }
         )
 
@@ -643,7 +665,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
             keys, errors = _han_keys(user_input)
             if not errors:
                 await self._release_port(entry)
-                answer = {**entry.data, **user_input}
+                # Exactly the keys just tested: a blank field is no key, never an old one.
+                answer = {CONF_METER: entry.data[CONF_METER], **user_input}
                 port, meter = entry.data[CONF_PORT], entry.data[CONF_METER]
                 found = await _han_test(port, meter, keys)
                 if found.error is None:
@@ -653,9 +676,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
                 errors["base"] = found.error
                 placeholders["error"] = found.detail
-        schema = vol.Schema(
-            {vol.Optional(CONF_KEY): TextSelector(), vol.Optional(CONF_AUTH_KEY): TextSelector()}
-        )
+        schema = vol.Schema(_KEY_FIELDS)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=schema,
@@ -692,7 +713,7 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure_han",
             data_schema=self.add_suggested_values_to_schema(
-                await self._han_schema(), user_input or dict(entry.data)
+                await self._han_schema(), user_input or _without_keys(entry.data)
             ),
             errors=errors,
             description_placeholders=placeholders,

@@ -167,14 +167,20 @@ class CounterGuardSensor(RestoreSensor):
         return Decimal(0) < drop <= abs(Decimal(str(last))) * GLITCH_FRACTION
 
     async def async_added_to_hass(self) -> None:
-        """Restore a counter's last value while its meter has not reported it yet."""
+        """Restore a counter's last value; the meter's first value after a start must beat it.
+
+        The first value read after a restart is held against the restored one as every later
+        value is against its predecessor: a glitch must not step the total back either.
+        """
         await super().async_added_to_hass()
-        if self._attr_native_value is not None:
-            return
         if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
             return
-        if (last := await self.async_get_last_sensor_data()) is not None:
-            self._attr_native_value = last.native_value
+        if (last := await self.async_get_last_sensor_data()) is None:
+            return
+        first = self._attr_native_value
+        self._attr_native_value = last.native_value
+        if first is not None:
+            self._accept(first)
 
 
 class MbusRecordSensor(MbusMeterEntity, CounterGuardSensor):

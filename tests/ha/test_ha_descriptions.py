@@ -285,3 +285,22 @@ def test_a_time_of_day_is_text_not_a_timestamp():
     assert description.device_class is None
     assert description.state_class is None
     assert description.value_fn(telegram.records[0].value) == "12:04:05"
+
+
+def test_every_description_has_a_name_in_every_language():
+    """Issue 11, item 12: digital inputs and outputs (VIFE FD 1A/1B) had no name at all."""
+    import json
+
+    translations = Path(__file__).resolve().parents[2] / "custom_components/mbus_han/translations"
+    names = {
+        language: json.loads((translations / f"{language}.json").read_text())["entity"]["sensor"]
+        for language in ("en", "nb", "de")
+    }
+    keys = set()
+    for _, record in _generated_records():
+        description = describe_record(record, Medium.HEAT_OUTLET)
+        if description is not None:
+            keys.add(description.translation_key)
+    assert {"digital_input", "digital_output"} <= keys
+    for language, sensors in names.items():
+        assert not keys - set(sensors), language

@@ -61,13 +61,21 @@ async def test_han_meter_device_stays_while_it_pushes(hass, han_factory):
         ("0", ["0"]),
         (" 5; 12345678 ,1 ", ["5", "12345678", "1"]),
         ("1234567fffffffff", ["1234567FFFFFFFFF"]),
+        ("007", ["7"]),  # a primary address in one form
     ],
 )
 def test_addresses_typed_by_hand(text, expected):
     assert parse_addresses(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", " , ", "251", "5, 5", "12345678, 12345678", "abc"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", " , ", "251", "5, 5", "12345678, 12345678", "abc",
+        "²", "\u0661",  # digits to str.isdigit, no addresses (issue 11, item 12)
+        "0, 00", "5, 005",  # one primary address written twice: read twice per poll
+    ],
+)  # fmt: skip
 def test_bad_addresses_are_refused(text):
     with pytest.raises(RequestError):
         parse_addresses(text)
