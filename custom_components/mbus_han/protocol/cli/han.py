@@ -18,7 +18,15 @@ from ..han.reading import HanReading
 from ..han.simulator import Faults, HanSimulator, Maker, Wiring
 from ..simio import open_pty, serve_tcp
 from ..transport import SerialSettings, open_port
-from . import EXIT_FAILURE, EXIT_NO_ANSWER, EXIT_NO_DEVICE, EXIT_OK, EXIT_USAGE
+from . import (
+    EXIT_FAILURE,
+    EXIT_NO_ANSWER,
+    EXIT_NO_DEVICE,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_input_file_argument,
+    open_input,
+)
 
 type Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -70,13 +78,7 @@ def _register_decode(commands: Commands) -> None:
             "all lines are one byte stream. Exit code 0 when everything decoded, 1 otherwise."
         ),
     )
-    parser.add_argument(
-        "file",
-        nargs="?",
-        type=argparse.FileType("r"),
-        default=sys.stdin,
-        help="file with hex lines (default: standard input)",
-    )
+    add_input_file_argument(parser, "file with hex lines (default: standard input)")
     parser.add_argument(
         "--stream", action="store_true", help="treat all lines as one continuous byte stream"
     )
@@ -133,15 +135,16 @@ def run_decode(args: argparse.Namespace) -> int:
             status = EXIT_FAILURE
         print(json.dumps(obj, ensure_ascii=False, indent=args.indent))
 
-    for line in _hex_lines(args.file):
-        if isinstance(line, str):
-            emit(error_to_json(line))
-        elif stream is not None:
-            for result in stream.feed(line):
-                emit(_result_json(result))
-        else:
-            for obj in decode_line(line, keys, transport):
-                emit(obj)
+    with open_input(args.file) as source:
+        for line in _hex_lines(source):
+            if isinstance(line, str):
+                emit(error_to_json(line))
+            elif stream is not None:
+                for result in stream.feed(line):
+                    emit(_result_json(result))
+            else:
+                for obj in decode_line(line, keys, transport):
+                    emit(obj)
     if stream is not None:
         for result in stream.flush():
             emit(_result_json(result))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from ..errors import DecodeError
 from ..mbus.jsonout import telegram_to_json
 from ..mbus.telegram import decode_telegram_bytes
-from . import EXIT_FAILURE, EXIT_OK
+from . import EXIT_FAILURE, EXIT_OK, add_input_file_argument, open_input
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,13 +24,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "skipped. Exit code 0 when every telegram decoded, 1 when any was rejected."
         ),
     )
-    parser.add_argument(
-        "file",
-        nargs="?",
-        type=argparse.FileType("r"),
-        default=sys.stdin,
-        help="file with hex telegrams (default: standard input)",
-    )
+    add_input_file_argument(parser, "file with hex telegrams (default: standard input)")
     parser.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")
     parser.set_defaults(handler=run)
 
@@ -50,14 +43,14 @@ def decode_line(line: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Decode every line of ``args.file`` and print the JSON objects."""
-    source: TextIO = args.file
     status = EXIT_OK
-    for line in source:
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        result = decode_line(text)
-        if "error" in result:
-            status = EXIT_FAILURE
-        print(json.dumps(result, ensure_ascii=False, indent=args.indent))
+    with open_input(args.file) as source:
+        for line in source:
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            result = decode_line(text)
+            if "error" in result:
+                status = EXIT_FAILURE
+            print(json.dumps(result, ensure_ascii=False, indent=args.indent))
     return status
