@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined,unused-ignore]
+    BinarySensorDeviceClass,  # 2026.x re-exports it from .const without marking it public
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )

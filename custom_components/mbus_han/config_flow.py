@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import voluptuous as vol
+try:  # Home Assistant 2026.x validates with probatio (and aliases voluptuous to it)
+    import probatio as vol  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # 2025.4
+    import voluptuous as vol  # type: ignore[no-redef,unused-ignore]
 from homeassistant.config_entries import (
     SOURCE_USB,
     SOURCE_USER,
@@ -94,7 +97,7 @@ try:  # Home Assistant 2026.x
         SerialPortSelector,
     )
 except ImportError:  # 2025.4
-    SerialPortSelector = None
+    SerialPortSelector = None  # type: ignore[misc,assignment,unused-ignore]
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -41,8 +41,8 @@ _HAS_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__optional_keys__
 def via_port(port_device_id: str, entry_id: str) -> DeviceInfo:
     """The device-info part naming the port's device as the meter's parent."""
     if _HAS_VIA_DEVICE_ID:
-        return DeviceInfo(via_device_id=port_device_id)  # type: ignore[typeddict-unknown-key]
-    return DeviceInfo(via_device=(DOMAIN, entry_id))
+        return DeviceInfo(via_device_id=port_device_id)  # type: ignore[typeddict-unknown-key,unused-ignore]
+    return DeviceInfo(via_device=(DOMAIN, entry_id))  # type: ignore[typeddict-unknown-key,unused-ignore]
 
 
 def meter_device_info(
