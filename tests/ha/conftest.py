@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import pytest
 from ha_helpers import HAN_START, HEAT_METER_TIME, KAMSTRUP_601, SLB_ID, TEST_BAUD
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -25,14 +28,30 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
 from custom_components.mbus_han.protocol.mbus.simulator.sources import ReplaySource
 from custom_components.mbus_han.protocol.simio import PtyEndpoint, open_pty
 
+# The release the tests run against, as the snapshot directory names it.
+HA_RELEASE = f"{MAJOR_VERSION}.{MINOR_VERSION}"
+
+
+class PerReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot format, one directory per release (``snapshots/2025.4/``).
+
+    What a release puts in a registry entry or state (fields, enum types, the device and
+    state classes we use only where they exist) differs between the releases we test, so
+    each keeps its own reviewed snapshots and a drift on one release shows as that.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        return str(Path(test_location.filepath).parent / "snapshots" / HA_RELEASE)
+
 
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots in Home Assistant's format (ids and timestamps left out).
+    """Snapshots in Home Assistant's format (ids and timestamps left out), per release.
 
     The plugin defines the same fixture, but syrupy's own one wins the plugin order here.
     """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(PerReleaseSnapshotExtension)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
 from custom_components.mbus_han.const import (
     CONF_BAUDRATE,
@@ -17,6 +18,7 @@ from custom_components.mbus_han.const import (
     CONF_PARITY,
     CONF_PORT,
     CONF_TRANSPORT,
+    DOMAIN,
     KIND_HAN,
     KIND_MBUS,
 )
@@ -28,6 +30,19 @@ CORPUS = Path(__file__).resolve().parents[1] / "fixtures"  # vendored reference 
 HAN_START = datetime(2026, 12, 2, 10, 59, 40)
 HEAT_METER_TIME = datetime(2026, 12, 2, 14, 13)  # the heat meter's clock, fixed
 KAMSTRUP_601 = CORPUS / "mbus" / "libmbus" / "test-frames" / "kamstrup_multical_601.hex"
+
+
+def entry_device(hass: HomeAssistant, entry_id: str, identifier: str) -> dr.DeviceEntry | None:
+    """The device of config entry ``entry_id`` that carries our identifier ``identifier``.
+
+    Searched among the entry's devices, a public API of every release we test: since 2026.x a
+    device identifier is unique only within its config entry, and
+    ``DeviceRegistry.async_get_device`` is deprecated (it raises when a test calls it).
+    """
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id):
+        if (DOMAIN, identifier) in device.identifiers:
+            return device
+    return None
 
 
 def mbus_entry_data(port: str, meters: list[str]) -> dict[str, object]:

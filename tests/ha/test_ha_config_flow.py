@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from unittest.mock import patch
 
+import pytest
 from ha_helpers import TEST_BAUD, mbus_entry_data
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
@@ -12,6 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.mbus_han import config_flow
 from custom_components.mbus_han.const import (
     CONF_ADDRESSES,
     CONF_BAUDRATE,
@@ -145,6 +147,20 @@ async def test_a_configured_port_is_refused(hass, bus_factory, heat_meter):
     assert result["reason"] == "already_configured"
 
 
+@pytest.mark.skipif(
+    config_flow.SerialPortSelector is None, reason="2025.4 has no serial-port selector of its own"
+)
+async def test_port_field_is_home_assistants_serial_port_selector(hass):
+    """2026.x lists the ports itself (by-id names, serial proxies): our list is not asked for."""
+    with patch("custom_components.mbus_han.config_flow.async_list_ports") as list_ports:
+        result = await _menu(hass, "mbus")
+    assert result["data_schema"].schema[CONF_PORT].serialize() == {"selector": {"serial_port": {}}}
+    list_ports.assert_not_called()
+
+
+@pytest.mark.skipif(
+    config_flow.SerialPortSelector is not None, reason="Home Assistant lists the ports itself"
+)
 async def test_port_list_offers_detected_ports(hass):
     from custom_components.mbus_han.protocol.transport import PortInfo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from ha_helpers import han_entry_data, mbus_entry_data, wait_until
+from ha_helpers import entry_device, han_entry_data, mbus_entry_data, wait_until
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -24,8 +24,8 @@ async def test_only_devices_of_meters_gone_may_be_deleted(hass, bus_factory, hea
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     registry = dr.async_get(hass)
-    bus = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    meter = registry.async_get_device(identifiers={(DOMAIN, "SLB-12345678")})
+    bus = entry_device(hass, entry.entry_id, entry.entry_id)
+    meter = entry_device(hass, entry.entry_id, "SLB-12345678")
     old = registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "KAM-00000001")}
     )
@@ -42,13 +42,13 @@ async def test_han_meter_device_stays_while_it_pushes(hass, han_factory):
     await hass.async_block_till_done()
     await line.send_until(2)
     registry = dr.async_get(hass)
-    identifier = (DOMAIN, f"HAN-{line.sim.meter_id}")
-    await wait_until(hass, lambda: registry.async_get_device(identifiers={identifier}) is not None)
-    meter = registry.async_get_device(identifiers={identifier})
+    identifier = f"HAN-{line.sim.meter_id}"
+    await wait_until(hass, lambda: entry_device(hass, entry.entry_id, identifier) is not None)
+    meter = entry_device(hass, entry.entry_id, identifier)
     replaced = registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "HAN-1234")}
     )
-    port = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    port = entry_device(hass, entry.entry_id, entry.entry_id)
     assert not await async_remove_config_entry_device(hass, entry, meter)
     assert not await async_remove_config_entry_device(hass, entry, port)
     assert await async_remove_config_entry_device(hass, entry, replaced)

@@ -12,12 +12,11 @@ import logging
 from unittest.mock import patch
 
 import pytest
-from ha_helpers import han_entry_data, push_until, wait_until
+from ha_helpers import entry_device, han_entry_data, push_until, wait_until
 from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -95,14 +94,14 @@ async def test_pushed_values_become_entities_with_the_meters_values(hass, han_fa
     assert power.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
     assert _state(hass, "meter_type").state == "MA304H4"
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"HAN-{KAIFA_ID}")})
+    device = entry_device(hass, entry.entry_id, f"HAN-{KAIFA_ID}")
     assert device is not None
     assert (device.manufacturer, device.model, device.serial_number) == (
         "Kaifa",
         "MA304H4",
         KAIFA_ID,
     )
-    port_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    port_device = entry_device(hass, entry.entry_id, entry.entry_id)
     assert device.via_device_id == port_device.id
 
     # The energies come with list 3 (hourly), but their entities exist from list 2 on, known
@@ -366,7 +365,7 @@ async def test_a_meter_that_never_names_itself_gets_a_device_of_its_port(hass):
             entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{device}-{code}")
             assert entity_id is not None, code
             assert float(hass.states.get(entity_id).state) == expected[code], code
-        assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device)}) is not None
+        assert entry_device(hass, entry.entry_id, device) is not None
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await endpoint.close()

@@ -7,10 +7,9 @@ import logging
 from unittest.mock import patch
 
 import serialx
-from ha_helpers import mbus_entry_data
+from ha_helpers import entry_device, mbus_entry_data
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
@@ -155,14 +154,13 @@ async def test_diagnostics(hass, hass_client, bus_factory, kamstrup_meter):
 async def test_stale_meter_device_is_removed(hass, bus_factory, heat_meter, kamstrup_meter):
     _, port = await bus_factory(heat_meter, kamstrup_meter)
     entry = await _setup(hass, port, ["0", "5"])
-    registry = dr.async_get(hass)
-    assert registry.async_get_device(identifiers={(DOMAIN, "KAM-06855817")}) is not None
+    assert entry_device(hass, entry.entry_id, "KAM-06855817") is not None
     # The user removes meter 5 from the configuration.
     hass.config_entries.async_update_entry(entry, data={**entry.data, "meters": ["0"]})
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert registry.async_get_device(identifiers={(DOMAIN, "KAM-06855817")}) is None
-    assert registry.async_get_device(identifiers={(DOMAIN, "SLB-12345678")}) is not None
+    assert entry_device(hass, entry.entry_id, "KAM-06855817") is None
+    assert entry_device(hass, entry.entry_id, "SLB-12345678") is not None
 
 
 async def test_a_lost_port_is_retried_sooner_than_the_next_poll(hass, bus_factory, heat_meter):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ha_helpers import mbus_entry_data
+from ha_helpers import entry_device, mbus_entry_data
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -56,10 +55,10 @@ async def test_kamstrup_values_match_libmbus(hass, bus_factory, kamstrup_meter):
     )
     assert stored.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "KAM-06855817")})
+    device = entry_device(hass, entry.entry_id, "KAM-06855817")
     assert device.manufacturer == "Kamstrup"
     assert device.serial_number == "06855817"
-    bus = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    bus = entry_device(hass, entry.entry_id, entry.entry_id)
     assert device.via_device_id == bus.id
 
 

@@ -34,13 +34,24 @@ def load(name: str) -> Image.Image:
     return image
 
 
+def pixels(image: Image.Image) -> list[tuple[int, ...]]:
+    """Every pixel as a tuple of its bands, row by row.
+
+    ``Image.getdata`` is deprecated in the Pillow that Home Assistant 2026.x pins, and its
+    successor is missing from 2025.4's; the raw bytes serve both.
+    """
+    bands = len(image.getbands())
+    raw = image.tobytes()
+    return [tuple(raw[i : i + bands]) for i in range(0, len(raw), bands)]
+
+
 def assert_trimmed_and_transparent(name: str, image: Image.Image) -> None:
     """Content reaches every edge (no empty margin), and the background is transparent."""
     alpha = image.getchannel("A")
     assert alpha.getbbox() == (0, 0, image.width, image.height), f"{name} is not trimmed"
     assert alpha.getpixel((0, 0)) == 0, f"{name} has an opaque background"
     assert alpha.getpixel((image.width - 1, image.height - 1)) == 0
-    assert len(set(image.getdata())) > 50, f"{name} looks empty"
+    assert len(set(pixels(image))) > 50, f"{name} looks empty"
 
 
 @pytest.mark.parametrize(("name", "size"), ICONS.items())
@@ -63,6 +74,6 @@ def test_the_logo_and_the_icon_show_the_same_mark() -> None:
     """The logo starts with the icon, so the two read as one brand."""
     icon = load("icon.png")
     logo = load("logo.png").crop((0, 0, 256, 256))
-    pairs = zip(icon.getdata(), logo.getdata(), strict=True)
+    pairs = zip(pixels(icon), pixels(logo), strict=True)
     differing = sum(1 for a, b in pairs if max(abs(x - y) for x, y in zip(a, b, strict=True)) > 8)
     assert differing < 0.01 * 256 * 256
