@@ -23,7 +23,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -106,6 +106,8 @@ METHOD_MANUAL = "manual"
 # Listening for a first push: every make sends list 2 every 10 s; allow for three of them,
 # shared between the two parities when the make is unknown.
 HAN_TEST_TIMEOUT = SILENCE_TIMEOUT
+# A cancelled search stops at its next await and closes the port: a moment, not a protocol time.
+SCAN_STOP_TIMEOUT = 5.0
 
 
 async def _detected_ports() -> list[PortInfo]:
@@ -156,6 +158,12 @@ async def _open_error(port: str, baudrate: int) -> tuple[str, str] | None:
     except ProtocolError as err:
         return _error_key(err), redact_text(str(err), port)
     return None
+
+
+def _stopping_scans(hass: HomeAssistant) -> set[asyncio.Task[Any]]:
+    """Searches of ended flows whose cancellation has not yet closed their port."""
+    stopping: set[asyncio.Task[Any]] = hass.data.setdefault(f"{DOMAIN}_stopping_scans", set())
+    return stopping
 
 
 def _error_key(err: ProtocolError) -> str:
@@ -642,12 +650,19 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
                     "A new set-up of %s replaces flow %s", shown_port(port), flow["flow_id"]
                 )
                 self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        # The aborted searches close the port only when their cancellation has run, which
+        # Home Assistant 2026.x does not wait for: wait here, or this flow finds it locked.
+        if stopping := [task for task in _stopping_scans(self.hass) if not task.done()]:
+            await asyncio.wait(stopping, timeout=SCAN_STOP_TIMEOUT)
 
     @callback
     def async_remove(self) -> None:
         """The flow ends: its search stops (closing the port); a released entry runs again."""
         if self._scan_task is not None and not self._scan_task.done():
             self._scan_task.cancel()
+            stopping = _stopping_scans(self.hass)
+            stopping.add(self._scan_task)
+            self._scan_task.add_done_callback(stopping.discard)
         self._scan_task = None
         if self._released is not None:
             self.hass.config_entries.async_schedule_reload(self._released)
