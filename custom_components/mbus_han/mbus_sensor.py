@@ -49,6 +49,7 @@ from .protocol.mbus.model import (
     Record,
     ScaledValue,
 )
+from .protocol.mbus.vif import PRIMARY
 
 # Home Assistant 2025.8+ has a device class for temperature differences; 2025.4 does not.
 TEMPERATURE_DELTA: SensorDeviceClass | None = getattr(SensorDeviceClass, "TEMPERATURE_DELTA", None)
@@ -285,12 +286,12 @@ _FUNCTION_TOKENS = {
 }
 
 
-def record_detail(record: Record) -> str:
+def record_detail(record: Record, *, storage: bool = True) -> str:
     """Language-neutral qualifiers of a record: ``max``, ``#1`` (storage), ``T2``, ``U1``."""
     parts = []
     if token := _FUNCTION_TOKENS.get(record.function):
         parts.append(token)
-    if record.storage:
+    if record.storage and storage:
         parts.append(f"#{record.storage}")
     if record.tariff:
         parts.append(f"T{record.tariff}")
@@ -298,6 +299,47 @@ def record_detail(record: Record) -> str:
         parts.append(f"U{record.subunit}")
     parts.extend(m.value for m in record.modifiers if m not in _NEUTRAL_MODIFIERS)
     return " ".join(parts)
+
+
+# Decimal places between a meter's unit and the unit shown (Wh -> kWh: 3, J -> GJ: 9).
+_SHOWN_UNIT_SHIFT: dict[str | None, int] = {
+    UnitOfEnergy.KILO_WATT_HOUR: 3,
+    UnitOfEnergy.GIGA_JOULE: 9,
+}
+
+
+def _resolution_decimals(
+    record: Record, shown_unit: str | None, fallback: int | None
+) -> int | None:
+    """As many decimals as the meter resolves: 36294 kWh, not 36294.0, from a kWh counter.
+
+    The VIF's power of ten is the meter's step (VIF 0x06: 10^3 Wh = 1 kWh). Only plain primary
+    VIFs say it; for anything else (extensions, VIFE corrections) the kind's default stands.
+    """
+    if fallback is None or len(record.layout.vif) != 1 or record.layout.vif[0] & 0x80:
+        return fallback
+    spec = PRIMARY.get(record.layout.vif[0] & 0x7F)
+    if spec is None or spec.multiplier != 1 or spec.unit != record.unit:
+        return fallback
+    return min(3, max(0, _SHOWN_UNIT_SHIFT.get(shown_unit, 0) - spec.exponent))
+
+
+def _name(record: Record, detail: str) -> tuple[str, dict[str, str] | None]:
+    """Translation key and placeholders: "Energy, stored value 1 (T2)" rather than "(#1 T2)".
+
+    A stored value (storage number > 0) is what the meter kept, usually at a billing date; the
+    translated name says so, with the storage number, instead of a bare "#1".
+    """
+    quantity = record.quantity.value
+    if record.storage and not record.plain_text_unit:
+        rest = record_detail(record, storage=False)
+        key = f"{quantity}_stored_detail" if rest else f"{quantity}_stored"
+        return key, {"storage": str(record.storage), "detail": rest}
+    placeholders = {"detail": detail, "unit": record.plain_text_unit or ""}
+    return (
+        f"{quantity}_detail" if detail else quantity,
+        placeholders if detail or record.plain_text_unit else None,
+    )
 
 
 def is_primary_record(record: Record) -> bool:
@@ -409,7 +451,7 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
             state_class = None  # a stored (historic) value is not a running total
         unit = kind.unit
         suggested_unit = kind.suggested_unit
-        precision = kind.precision
+        precision = _resolution_decimals(record, suggested_unit, kind.precision)
         category = kind.category
         shape = _kind_shape(kind)
     elif shape is not None:
@@ -423,13 +465,12 @@ def describe_record(record: Record, medium: Medium | None) -> MbusSensorEntityDe
     else:
         return None
     detail = record_detail(record)
+    translation_key, placeholders = _name(record, detail)
     return MbusSensorEntityDescription(
         key=record.key,
         record_key=record.key,
-        translation_key=f"{record.quantity.value}_detail" if detail else record.quantity.value,
-        translation_placeholders={"detail": detail, "unit": record.plain_text_unit or ""}
-        if detail or record.plain_text_unit
-        else None,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
         device_class=device_class,
         state_class=state_class,
         native_unit_of_measurement=unit,

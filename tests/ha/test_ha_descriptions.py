@@ -304,3 +304,24 @@ def test_every_description_has_a_name_in_every_language():
     assert {"digital_input", "digital_output"} <= keys
     for language, sensors in names.items():
         assert not keys - set(sensors), language
+
+
+@pytest.mark.parametrize(
+    ("frame", "decimals"),
+    [
+        # EN 13757-3 table 10: VIF E000 0nnn is 10^(nnn-3) Wh. Kamstrup's 0x06 counts whole
+        # kWh: "36294 kWh", not "36294.0 kWh".
+        ("kamstrup_multical_601", 0),
+        ("emh_diz", 2),  # VIF 0x04: 10 Wh steps = 0.01 kWh
+        ("frame2", 3),  # VIF 0x13: E001 0nnn is 10^(nnn-6) m^3, here litres
+    ],
+)
+def test_display_precision_follows_the_meters_resolution(frame, decimals):
+    telegram = decode_telegram_bytes(bytes.fromhex((FRAMES / f"{frame}.hex").read_text()))
+    assert isinstance(telegram, Telegram)
+    counter = next(
+        r for r in telegram.records if r.quantity.value in ("energy", "volume") and not r.storage
+    )
+    description = describe_record(counter, telegram.header.medium if telegram.header else None)
+    assert description is not None
+    assert description.suggested_display_precision == decimals
