@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from ..errors import DecodeError
 from .axdr import AxdrValue, decode_all, read_length
-from .frozen import fast_constructor
 
 TAG_DATA_NOTIFICATION = 0x0F
 TAG_GENERAL_GLO_CIPHERING = 0xDB
@@ -47,9 +46,6 @@ class CipheredApdu:
     content: bytes  # ciphertext, followed by the 12-byte tag when authenticated
 
 
-_make_notification = fast_constructor(DataNotification)
-
-
 def parse_data_notification(apdu: bytes) -> DataNotification:
     """Decode a data-notification APDU; every byte must belong to it."""
     if len(apdu) < 6 or apdu[0] != TAG_DATA_NOTIFICATION:
@@ -70,7 +66,7 @@ def parse_data_notification(apdu: bytes) -> DataNotification:
         date_time, pos = apdu[pos + 1 : end], end
     if pos >= len(apdu):
         raise DecodeError("data-notification has no body")
-    return _make_notification(invoke_id, date_time, decode_all(apdu[pos:]))
+    return DataNotification(invoke_id, date_time, decode_all(apdu[pos:]))
 
 
 def parse_ciphered(apdu: bytes) -> CipheredApdu:

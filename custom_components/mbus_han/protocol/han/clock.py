@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DecodeError
-from .frozen import fast_constructor
 
 DATE_TIME_LENGTH = 12
 NOT_SPECIFIED = 0xFF
@@ -44,7 +43,6 @@ class MeterClock:
         return text
 
 
-_make_clock = fast_constructor(MeterClock)
 # (low, high) of month, day, day of week, hour, minute, second, hundredths; 0xFF = not given
 _LIMITS = ((1, 12), (1, 31), (0, 7), (0, 23), (0, 59), (0, 59), (0, 99))
 _NAMES = ("month", "day", "day of week", "hour", "minute", "second", "hundredths")
@@ -87,7 +85,7 @@ def parse_clock(raw: bytes) -> MeterClock:
         deviation_min = deviation
     else:
         raise DecodeError(f"date-time deviation {deviation} min out of range")
-    return _make_clock(
+    return MeterClock(
         None if year == 0xFFFF else year,
         None if month == _FF else month,
         None if day == _FF else day,

@@ -16,7 +16,6 @@ from typing import NamedTuple
 from ..chunking import pieces
 from ..errors import FrameError
 from .crc import StreamCrc, crc16_x25
-from .frozen import fast_constructor
 
 FLAG = 0x7E
 FORMAT_TYPE_3 = 0xA
@@ -57,9 +56,6 @@ class _Header(NamedTuple):  # internal and short-lived: a tuple is cheapest to b
     source: int
     control: int
     end: int  # offset after the control byte, counted from the opening flag
-
-
-_make_frame = fast_constructor(HdlcFrame)
 
 
 def _read_address(buf: bytes | bytearray, pos: int) -> tuple[int, int] | None:
@@ -122,7 +118,7 @@ def _frame(
 ) -> HdlcFrame:
     """Cut the information field out of a frame whose checks all hold."""
     info_at = header.end + 2 if _has_header_check(header, start) else header.end
-    return _make_frame(
+    return HdlcFrame(
         header.segmented,
         header.destination,
         header.source,

@@ -21,7 +21,6 @@ from types import MappingProxyType
 from ..errors import DecodeError, NoKnownValuesError
 from .axdr import AxdrValue
 from .clock import DATE_TIME_LENGTH, MeterClock, parse_clock
-from .frozen import fast_constructor
 from .lists import (
     CLOCK_CDE,
     FLAG_MANUFACTURERS,
@@ -80,8 +79,6 @@ _set_value: Callable[[HanValue, int | float], None] = vars(HanValue)["value"].__
 _set_unit: Callable[[HanValue, Unit], None] = vars(HanValue)["unit"].__set__
 _set_quantity: Callable[[HanValue, Quantity], None] = vars(HanValue)["quantity"].__set__
 _POWERS_OF_TEN = {exponent: 10**exponent for exponent in range(129)}  # int8 scalers
-_identity = fast_constructor(MeterIdentity)
-_reading = fast_constructor(HanReading)
 
 
 def _is_obis(value: AxdrValue) -> bool:
@@ -362,8 +359,8 @@ def interpret(
         values[code] = value
     if not values and not not_present:
         raise NoKnownValuesError(_nothing_known(skipped, unnamed_unknown))
-    return _reading(
-        _identity(manufacturer, identity.get(METER_ID) or logical_name, meter_type, version),
+    return HanReading(
+        MeterIdentity(manufacturer, identity.get(METER_ID) or logical_name, meter_type, version),
         clock if clock_seen else notification_time,
         MappingProxyType(values),  # read-only: the reading is shared with every listener
         frozenset(not_present),
