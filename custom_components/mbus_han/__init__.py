@@ -71,20 +71,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
             title=updates.get("title", entry.title),
             unique_id=updates.get("unique_id", entry.unique_id),
         )
+    coordinator: MbusCoordinator | HanCoordinator
     if entry.data[CONF_KIND] == KIND_HAN:
-        await _setup_han(hass, entry)
+        coordinator = await _open_han(hass, entry)
+        entry.runtime_data = MbusHanRuntimeData(coordinator)
+        coordinator.async_start()
     else:
-        await _setup_mbus(hass, entry)
+        coordinator = await _first_mbus_poll(hass, entry)
+        entry.runtime_data = MbusHanRuntimeData(coordinator)
+        _track_meter_devices(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
 
 
-async def _setup_mbus(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+async def _first_mbus_poll(hass: HomeAssistant, entry: MbusHanConfigEntry) -> MbusCoordinator:
     _scope_address_identifiers(hass, entry)
     coordinator = MbusCoordinator(hass, entry)
     coordinator.port_device_id = _register_port_device(hass, entry, "M-Bus")
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = MbusHanRuntimeData(coordinator)
+    return coordinator
+
+
+def _track_meter_devices(
+    hass: HomeAssistant, entry: MbusHanConfigEntry, coordinator: MbusCoordinator
+) -> None:
+    """Remember which device each configured meter has, and drop devices of removed meters."""
     _remember_meter_devices(hass, entry, coordinator)
     _remove_stale_devices(hass, entry)
     entry.async_on_unload(
@@ -150,7 +161,7 @@ def _remember_meter_devices(
         )
 
 
-async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+async def _open_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> HanCoordinator:
     coordinator = HanCoordinator(hass, entry)
     try:
         await coordinator.async_open()
@@ -164,8 +175,7 @@ async def _setup_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
             },
         ) from err
     coordinator.port_device_id = _register_port_device(hass, entry, "HAN")
-    entry.runtime_data = MbusHanRuntimeData(coordinator)
-    coordinator.async_start()
+    return coordinator
 
 
 async def async_remove_config_entry_device(

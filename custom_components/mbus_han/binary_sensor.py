@@ -12,7 +12,7 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MbusHanConfigEntry
 from .entity import MbusMeterEntity, PortEntity, meter_identifier
@@ -68,7 +68,7 @@ BINARY_SENSORS: tuple[MbusBinarySensorEntityDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MbusHanConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the port's connection sensor, and the problem sensors of every meter as it appears."""
     coordinator = entry.runtime_data.coordinator

@@ -16,7 +16,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
@@ -47,7 +47,7 @@ GLITCH_FRACTION = Decimal("0.01")
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MbusHanConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a sensor for every value the meters report, and for new ones as they appear."""
     coordinator = entry.runtime_data.coordinator
@@ -63,7 +63,7 @@ async def async_setup_entry(
 
 
 def _mbus_adder(
-    coordinator: MbusCoordinator, async_add_entities: AddEntitiesCallback
+    coordinator: MbusCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> Callable[[], None]:
     known: set[str] = set()
 
@@ -109,7 +109,7 @@ def _restored_han_counters(
 
 def _han_adder(
     coordinator: HanCoordinator,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
     restored_sensors: list[HanValueSensor],
 ) -> Callable[[], None]:
     known: set[str] = set()
