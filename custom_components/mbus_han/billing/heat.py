@@ -158,10 +158,10 @@ def counters_at(readings: Sequence[HeatReading], moment: dt.datetime) -> Counter
     flow in between; a straight line is the best guess without more polls). None also when a
     counter went backwards across ``moment``: that is a replaced meter, not consumption.
     """
-    moment = _utc(moment)
+    utc = _utc(moment)
     times = [_utc(reading.at) for reading in readings]
-    index = bisect.bisect_left(times, moment)
-    if index < len(readings) and times[index] == moment:
+    index = bisect.bisect_left(times, utc)
+    if index < len(readings) and times[index] == utc:
         return _read(readings[index])
     if index == 0 or index == len(readings):
         return None
@@ -169,7 +169,7 @@ def counters_at(readings: Sequence[HeatReading], moment: dt.datetime) -> Counter
     if _went_backwards(before, after):
         return None
     span = times[index] - times[index - 1]
-    fraction = (moment - times[index - 1]) / span
+    fraction = (utc - times[index - 1]) / span
     return Counters(
         moment,
         before.energy_kwh + (after.energy_kwh - before.energy_kwh) * fraction,
@@ -396,13 +396,22 @@ def period_kpi(
     *,
     billing_start: dt.date | None = None,
     heat_capacity: float | None = None,
+    flow_temperature_c: float | None = None,
+    volume_at: Literal["return", "flow"] = "return",
 ) -> HeatKpi | None:
     """The running (or, for a past ``moment``, completed) period up to the last poll."""
     if not readings:
         return None
     start, end = period_bounds(kind, moment, zone, billing_start)
     end = min(_utc(end), _utc(readings[-1].at))
-    return heat_kpi(readings, start, end, heat_capacity=heat_capacity)
+    return heat_kpi(
+        readings,
+        start,
+        end,
+        heat_capacity=heat_capacity,
+        flow_temperature_c=flow_temperature_c,
+        volume_at=volume_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
