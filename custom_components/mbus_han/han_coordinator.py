@@ -56,6 +56,7 @@ from .protocol.han.listen import listen
 from .protocol.transport import SerialPort, SerialSettings, open_port
 from .redact import redact_text, shown_port
 from .supervisor import CrashLog, DecoderCrash, SupervisedDecoder, call_listeners_isolated
+from .weak_check import WeakCheckFilter
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -141,6 +142,7 @@ class HanStats:
     undecodable: int = 0
     key_errors: int = 0
     crashes: int = 0  # unexpected exceptions caught by the supervisor (bugs)
+    unconfirmed: int = 0  # values of weakly checked pushes held back (weak_check.py)
     listener_restarts: int = 0  # times the listening loop itself failed and was restarted
 
 
@@ -179,6 +181,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self._outage_logged = False
         self._outage = ("han_silent", "")  # translation key and detail of the current outage
         self._key_failures = 0
+        self._weak = WeakCheckFilter()
 
     @property
     def device_identifier(self) -> str | None:
@@ -317,8 +320,16 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         if self._outage_logged:
             _LOGGER.info("Readings from the HAN port %s are back", self.shown_port)
             self._outage_logged = False
+        if self._weakly_checked(result):
+            result = self._weak.confirm(result, self.hass.loop.time())
+            self.stats.unconfirmed = self._weak.rejected
         self.data.merge(result)
         self.async_set_updated_data(self.data)
+
+    def _weakly_checked(self, reading: HanReading) -> bool:
+        """True for a push whose only check is an M-Bus frame's 8-bit sum (no tag, no CRC)."""
+        authenticated = reading.security is not None and reading.security.authenticated
+        return self.decoder.transport is Transport.MBUS and not authenticated
 
     def _on_decode_error(self, err: DecodeError) -> None:
         self.stats.undecodable += 1
@@ -346,6 +357,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
     def _set_outage(self, translation_key: str, error: str) -> None:
         """Entities unavailable; one warning per outage, not one per retry."""
         self._outage = (translation_key, error)
+        self._weak.reset()  # the next push has no predecessor to be compared with
         self.last_exception = self._outage_error()
         if not self._outage_logged:
             _LOGGER.warning("HAN port %s: %s", self.shown_port, self.last_exception)
