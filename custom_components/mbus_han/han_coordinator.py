@@ -47,7 +47,6 @@ from .protocol.han import (
     HanStreamDecoder,
     HanValue,
     MeterIdentity,
-    Quantity,
     SecurityKeys,
     Transport,
 )
@@ -56,7 +55,7 @@ from .protocol.han.listen import listen
 from .protocol.transport import SerialPort, SerialSettings, open_port
 from .redact import redact_text, shown_port
 from .supervisor import CrashLog, DecoderCrash, SupervisedDecoder, call_listeners_isolated
-from .weak_check import WeakCheckFilter
+from .weak_check import COUNTERS, WeakCheckFilter
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -73,15 +72,6 @@ RAW_BYTES_KEPT = 2048  # the last bytes received, for diagnostics
 # Pushes in a row that the keys do not open before the user is asked for new keys: one could
 # be a damaged frame whose check sequence happened to hold; three are not.
 KEY_FAILURES_FOR_REAUTH = 3
-# Quantities that count up: their last value stays known through an outage.
-COUNTERS = frozenset(
-    {
-        Quantity.ACTIVE_ENERGY_IMPORT,
-        Quantity.ACTIVE_ENERGY_EXPORT,
-        Quantity.REACTIVE_ENERGY_IMPORT,
-        Quantity.REACTIVE_ENERGY_EXPORT,
-    }
-)
 # Errors meaning the configured key does not fit this meter's pushes.
 KEY_ERRORS = (AuthenticationTagError, DecryptionError, EncryptionKeyRequiredError)
 

@@ -28,6 +28,8 @@ from .protocol.han import HanReading, HanValue, MeterIdentity, Quantity
 # What no household or small-business connection draws: 3 x 250 A x 400 V is 173 kW. A
 # counter rising faster than this since the previous push is a bit error.
 MAX_POWER_W = 250_000.0
+# Quantities that count up: their last value stays known through an outage, and a push
+# checked only by the 8-bit sum must not make them go back or leap.
 COUNTERS = frozenset(
     {
         Quantity.ACTIVE_ENERGY_IMPORT,
