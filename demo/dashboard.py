@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .client import HaClient
+from .client import HaApiError, HaClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,34 +93,54 @@ async def install_energy_prefs(
     Home Assistant's energy dashboard has no district-heating source; the heat meter's energy
     is an "individual device" there, which shows its consumption per hour and day.
     """
-    prefs: dict[str, Any] = {"energy_sources": [], "device_consumption": []}
+    devices = []
+    if heat_energy is not None:
+        devices.append({"stat_consumption": heat_energy, "name": "Heat station (district heating)"})
+    sources: list[dict[str, Any]] = []
     if grid_import is not None:
-        prefs["energy_sources"].append(
+        # Home Assistant 2026.x: one grid connection with its import and export meter.
+        sources.append(
             {
                 "type": "grid",
-                "flow_from": [
-                    {
-                        "stat_energy_from": grid_import,
-                        "stat_cost": None,
-                        "entity_energy_price": None,
-                        "number_energy_price": None,
-                    }
-                ],
-                "flow_to": [
-                    {
-                        "stat_energy_to": grid_export,
-                        "stat_compensation": None,
-                        "entity_energy_price": None,
-                        "number_energy_price": None,
-                    }
-                ]
-                if grid_export is not None
-                else [],
+                "stat_energy_from": grid_import,
+                "stat_energy_to": grid_export,
                 "cost_adjustment_day": 0,
             }
         )
-    if heat_energy is not None:
-        prefs["device_consumption"].append(
-            {"stat_consumption": heat_energy, "name": "Heat station (district heating)"}
+    try:
+        await client.ws("energy/save_prefs", energy_sources=sources, device_consumption=devices)
+    except HaApiError:
+        if not sources:
+            raise
+        # 2025.4 knows only the older form: lists of import and export flows.
+        await client.ws(
+            "energy/save_prefs",
+            energy_sources=[_legacy_grid_source(grid_import, grid_export)],
+            device_consumption=devices,
         )
-    await client.ws("energy/save_prefs", **prefs)
+
+
+def _legacy_grid_source(grid_import: str | None, grid_export: str | None) -> dict[str, Any]:
+    """The grid source as Home Assistant before the unified grid connection takes it."""
+    return {
+        "type": "grid",
+        "flow_from": [
+            {
+                "stat_energy_from": grid_import,
+                "stat_cost": None,
+                "entity_energy_price": None,
+                "number_energy_price": None,
+            }
+        ],
+        "flow_to": [
+            {
+                "stat_energy_to": grid_export,
+                "stat_compensation": None,
+                "entity_energy_price": None,
+                "number_energy_price": None,
+            }
+        ]
+        if grid_export is not None
+        else [],
+        "cost_adjustment_day": 0,
+    }

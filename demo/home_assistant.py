@@ -16,6 +16,7 @@ from .processes import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO_ROOT / "custom_components" / "mbus_han"
+HASS_PYTHON_ENV = "MBUS_HAN_DEMO_HASS_PYTHON"
 
 # Only what the demo shows: no default_config, whose discovery integrations (bluetooth,
 # zeroconf, ...) pull in many packages and probe networks a container does not have.
@@ -41,6 +42,7 @@ history:
 logbook:
 energy:
 system_log:
+usb:
 
 recorder:
   commit_interval: 5
@@ -71,6 +73,9 @@ def prepare_config_dir(config_dir: Path, *, port: int, host: str = "127.0.0.1") 
         CONFIGURATION.format(port=port, host=host, time_zone=json.dumps(local_time_zone())),
         encoding="utf-8",
     )
+    # Home Assistant 2026.11+ takes `http:` from YAML only once, into its store, and ignores it
+    # afterwards: without its store it takes this run's host and port again (run.py promotes).
+    (config_dir / ".storage" / "http").unlink(missing_ok=True)
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "mbus_han"
@@ -92,6 +97,19 @@ def onboarding_done(config_dir: Path) -> bool:
     return {"user", "core_config", "analytics", "integration"} <= set(data["data"]["done"])
 
 
+def hass_command(config_dir: Path) -> list[str]:
+    """How to start Home Assistant: ``$MBUS_HAN_DEMO_HASS_PYTHON``'s, else the one beside us.
+
+    scripts/demo points it at .venv-hass, the newest release with every requirement of what the
+    demo loads (requirements_hass.txt): that one runs with ``--skip-pip``, so it installs
+    nothing and the onboarding's internet integrations (weather, translate, radio) fail to
+    load instead of looking up hosts every few minutes. The one beside us installs as usual.
+    """
+    if python := os.environ.get(HASS_PYTHON_ENV):
+        return [python, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"]
+    return [sys.executable, "-m", "homeassistant", "-c", str(config_dir)]
+
+
 async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
     """Start ``python -m homeassistant`` on the config dir (output to ``log_dir``).
 
@@ -102,7 +120,7 @@ async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
     env.pop("PYTHONPATH", None)
     return await ManagedProcess.start(
         "home-assistant",
-        [sys.executable, "-m", "homeassistant", "-c", str(config_dir)],
+        hass_command(config_dir),
         log_path=log_dir / "home-assistant.log",
         cwd=config_dir,
         env=env,

@@ -233,6 +233,10 @@ async def _setup(
     say("Waiting for Home Assistant (the first start installs its frontend: minutes) ...")
     client = await _connect(session, state.base_url, config_dir, state.credentials)
     await _wait_running(client, HA_START_TIMEOUT)
+    await _promote_http_config(client)
+    # Early, before their first internet lookups; and again at the end for those onboarding
+    # finished creating meanwhile.
+    await _remove_entries(client, ONBOARDING_DOMAINS)
     # Ports of the last run's simulators are gone: add both ports anew through the flow.
     await _remove_entries(client, (DOMAIN,))
     say(f"Adding the M-Bus port {state.mbus_port} through the config flow ...")
@@ -260,6 +264,20 @@ async def _setup(
     )
     await _remove_entries(client, ONBOARDING_DOMAINS)
     return client
+
+
+async def _promote_http_config(client: HaClient) -> None:
+    """Confirm the HTTP settings Home Assistant 2026.11+ took from YAML as a trial.
+
+    Unconfirmed, that release reverts them after 5 minutes by restarting, which would end the
+    demo. Releases before it have no such trial (nor the command).
+    """
+    try:
+        config = await client.ws("http/config")
+    except HaApiError:
+        return
+    if config.get("pending") and config.get("active_config_type") == "pending":
+        await client.ws("http/config/promote")
 
 
 async def _first_exit(processes: list[ManagedProcess], stop: asyncio.Event) -> str:

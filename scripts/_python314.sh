@@ -10,9 +10,11 @@ PY314_PREFIX="$PY314_CACHE/prefix"
 PY314_BIN="$PY314_PREFIX/usr/bin/python3.14"
 PY314_LIBDIR="$PY314_PREFIX/usr/lib/x86_64-linux-gnu"
 # The interpreter, its loader and C library, and every shared library that it and its extension
-# modules load (the check below fails when one is missing); pip's wheel for bootstrapping venvs.
+# modules load (the check below fails when one is missing); its C headers, for the few
+# requirements that come only as source (python314_cflags); pip's wheel for bootstrapping venvs.
 PY314_PACKAGES=(
     python3.14 python3.14-minimal libpython3.14-minimal libpython3.14-stdlib
+    python3.14-dev libpython3.14-dev
     libc6 libgcc-s1 libstdc++6 libssl3t64 libexpat1 zlib1g libbz2-1.0 libdb5.3t64 libffi8
     liblzma5 libncursesw6 libtinfo6 libreadline8t64 libsqlite3-0 libuuid1 libzstd1 libmpdec4
     python3-pip-whl
@@ -31,6 +33,12 @@ python314() {
     done
     _py314_build_prefix >&2
     echo "$PY314_BIN"
+}
+
+# Compiler flags for building a C extension against the prefix: Debian's Python.h includes its
+# pyconfig.h by multiarch path (<x86_64-linux-gnu/python3.14/pyconfig.h>), found under usr/include.
+python314_cflags() {
+    echo "-I$PY314_PREFIX/usr/include"
 }
 
 # The pip wheel that comes with the prefix (Debian's ensurepip pip is too old for 3.14), if any.

@@ -89,7 +89,12 @@ _ensure_venv() {
         echo "Installing Python packages into $venv ..." >&2
         quiet_pip "$venv" install --quiet --upgrade pip
         for file in "$@"; do args+=(-r "$file"); done
-        quiet_pip "$venv" install --quiet "${args[@]}"
+        if [[ "$python" == "$PY314_BIN" ]]; then
+            # A requirement without a wheel for 3.14 compiles against the prefix's headers.
+            CFLAGS="$(python314_cflags)" quiet_pip "$venv" install --quiet "${args[@]}"
+        else
+            quiet_pip "$venv" install --quiet "${args[@]}"
+        fi
         echo "$wanted" > "$stamp"
     fi
 }
