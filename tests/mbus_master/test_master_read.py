@@ -14,7 +14,11 @@ from custom_components.mbus_han.protocol.mbus.frames import (
     LongFrame,
     ShortFrame,
 )
-from custom_components.mbus_han.protocol.mbus.master import Presence, parse_address
+from custom_components.mbus_han.protocol.mbus.master import (
+    Presence,
+    parse_address,
+    parse_address_list,
+)
 from custom_components.mbus_han.protocol.mbus.model import Quantity
 from custom_components.mbus_han.protocol.mbus.requests import RequestError, SecondaryAddress
 from custom_components.mbus_han.protocol.mbus.simulator import BusFaults, Fault
@@ -218,7 +222,10 @@ async def test_application_reset_and_baud_switch(connect, heat_meter):
         await master.switch_baud_rate(0, 1234)
 
 
-@pytest.mark.parametrize("text", ["251", "253", "-1", "1234", "12345678F", "xyz"])
+# "²", "٣" (Arabic-Indic three) and the fullwidth one pass str.isdigit but are no address.
+@pytest.mark.parametrize(
+    "text", ["251", "253", "-1", "1234", "12345678F", "xyz", "²", "1²", "٣", "\uff11", "", " "]
+)
 def test_bad_addresses_are_rejected(text):
     with pytest.raises(RequestError):
         parse_address(text)
@@ -229,6 +236,28 @@ def test_address_parsing():
     assert parse_address("254") == 254
     assert parse_address("12345678") == SecondaryAddress("12345678")
     assert parse_address("12345678FFFF1A04") == SecondaryAddress("12345678", version=0x1A, medium=4)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", ["0"]),
+        (" 5; 12345678 ,1 ", ["5", "12345678", "1"]),
+        ("007, 8", ["7", "8"]),
+        ("1234567fffffffff", ["1234567FFFFFFFFF"]),
+    ],
+)
+def test_address_lists(text, expected):
+    assert parse_address_list(text) == expected
+
+
+# The same meter typed twice in different ways would be read twice per poll (issue 11).
+@pytest.mark.parametrize(
+    "text", ["0, 00", "5,005", "12345678; 12345678FFFFFFFF", "1234567f, 1234567F", "", "²", "5,,x"]
+)
+def test_bad_address_lists_are_refused(text):
+    with pytest.raises(RequestError):
+        parse_address_list(text)
 
 
 async def test_quantities_of_the_live_model(connect, heat_meter):

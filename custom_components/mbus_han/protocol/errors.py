@@ -31,6 +31,13 @@ class FrameError(DecodeError):
     """A link-layer frame is malformed (start/stop byte, length, checksum)."""
 
 
+class DecoderFaultError(DecodeError):
+    """The decoder itself failed on some input (a bug), reported like a bad frame.
+
+    It carries the bytes, so a stream carries on with the next frame instead of ending.
+    """
+
+
 class TransportError(ProtocolError):
     """The port or network connection to the bus cannot be used."""
 

@@ -41,20 +41,38 @@ class SecurityKeys:
             if key is not None and len(key) != KEY_LENGTH:
                 raise ValueError(f"{name} must be {KEY_LENGTH} bytes, got {len(key)}")
 
+    def __repr__(self) -> str:
+        # Keys end up in logs and tracebacks through reprs: say only which ones are set.
+        def state(key: bytes | None) -> str:
+            return "<set>" if key is not None else "None"
+
+        return (
+            f"SecurityKeys(encryption_key={state(self.encryption_key)}, "
+            f"authentication_key={state(self.authentication_key)})"
+        )
+
     @classmethod
     def from_hex(cls, encryption: str | None, authentication: str | None = None) -> SecurityKeys:
-        """Keys from hex text as users paste them (spaces and colons allowed)."""
+        """Keys from hex text as users paste them (spaces and colons allowed).
 
-        def parse(text: str | None) -> bytes | None:
+        Error messages name the key and what is wrong with it, never its text.
+        """
+
+        def parse(name: str, text: str | None) -> bytes | None:
             if not text:
                 return None
             cleaned = text.replace(" ", "").replace(":", "")
             try:
-                return bytes.fromhex(cleaned)
+                key = bytes.fromhex(cleaned)
             except ValueError:
-                raise ValueError(f"key {text!r} is not hexadecimal") from None
+                raise ValueError(f"{name} is not hexadecimal") from None
+            if len(key) != KEY_LENGTH:
+                raise ValueError(
+                    f"{name} has {len(key)} bytes, not {KEY_LENGTH} ({2 * KEY_LENGTH} hex digits)"
+                )
+            return key
 
-        return cls(parse(encryption), parse(authentication))
+        return cls(parse("encryption key", encryption), parse("authentication key", authentication))
 
 
 def decipher(apdu: CipheredApdu, keys: SecurityKeys) -> bytes:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..errors import DecodeError, DecryptionError
+from ..errors import DecodeError, DecoderFaultError, DecryptionError
 from ..mbus.framer import MbusFramer
 from ..mbus.frames import LongFrame
 from .apdu import (
@@ -191,6 +191,15 @@ class StreamStats:
     bad_frames: int = 0  # failed check sequence (HDLC) or checksum (M-Bus): dropped unread
     undecodable: int = 0  # frame intact but its content did not decode (e.g. wrong key)
     discarded_bytes: int = 0
+    decoder_faults: int = 0  # inputs the decoder failed on (a bug), counted in undecodable
+
+
+def decoder_fault(err: Exception, data: bytes | bytearray) -> DecoderFaultError:
+    """Wrap an exception no decoder should raise, with the bytes that caused it (``raw``)."""
+    fault = DecoderFaultError(f"decoder fault {type(err).__name__}: {err}")
+    fault.raw = bytes(data)
+    fault.__cause__ = err  # keeps the traceback for the one log line that reports it
+    return fault
 
 
 class HanStreamDecoder:
@@ -205,6 +214,7 @@ class HanStreamDecoder:
         self._mbus_segments = MbusDlmsAssembler()
         self._blocks = BlockAssembler()
         self._undecodable = 0
+        self._faults = 0
         self._readings = 0
 
     @property
@@ -216,6 +226,7 @@ class HanStreamDecoder:
             bad_frames=framer.bad_frames,
             undecodable=self._undecodable,
             discarded_bytes=framer.discarded_bytes,
+            decoder_faults=self._faults,
         )
 
     def reset(self) -> None:
@@ -235,31 +246,44 @@ class HanStreamDecoder:
             self._mbus.reset()  # M-Bus frames are at most 261 bytes: nothing worth saving
             return []
         results: list[HanReading | DecodeError] = []
-        for frame in self._hdlc.flush():
-            payload = self._segments.add(frame)
-            if payload is not None:
-                self._information(payload, results)
-        return results
-
-    def feed(self, chunk: bytes) -> list[HanReading | DecodeError]:
-        """Decode every push ``chunk`` completes; errors are returned, not raised."""
-        results: list[HanReading | DecodeError] = []
-        if self.transport is Transport.HDLC:
-            for frame in self._hdlc.feed(chunk):
+        try:
+            for frame in self._hdlc.flush():
                 payload = self._segments.add(frame)
                 if payload is not None:
                     self._information(payload, results)
-        else:
-            for mbus_frame in self._mbus.feed(chunk):
-                if not isinstance(mbus_frame, LongFrame):
-                    continue  # an E5 or short frame in the noise: not a push
-                try:
-                    apdu = self._mbus_segments.add(mbus_frame)
-                except DecodeError as err:
-                    results.append(self._failed(err, mbus_frame.data))
-                    continue
-                if apdu is not None:
-                    self._apdu(apdu, results)
+        except Exception as err:  # noqa: BLE001 - as in feed: report it, keep the stream
+            self.reset()
+            results.append(self._fault(err, b""))
+        return results
+
+    def feed(self, chunk: bytes) -> list[HanReading | DecodeError]:
+        """Decode every push ``chunk`` completes; errors are returned, not raised.
+
+        Whatever the bytes, this returns: a decoder bug comes back as a
+        :class:`DecoderFaultError` holding the input, the partial frame is dropped, and the
+        next push decodes as usual.
+        """
+        results: list[HanReading | DecodeError] = []
+        try:
+            if self.transport is Transport.HDLC:
+                for frame in self._hdlc.feed(chunk):
+                    payload = self._segments.add(frame)
+                    if payload is not None:
+                        self._information(payload, results)
+            else:
+                for mbus_frame in self._mbus.feed(chunk):
+                    if not isinstance(mbus_frame, LongFrame):
+                        continue  # an E5 or short frame in the noise: not a push
+                    try:
+                        apdu = self._mbus_segments.add(mbus_frame)
+                    except DecodeError as err:
+                        results.append(self._failed(err, mbus_frame.data))
+                        continue
+                    if apdu is not None:
+                        self._apdu(apdu, results)
+        except Exception as err:  # noqa: BLE001 - a framer bug must not end the stream
+            self.reset()
+            results.append(self._fault(err, chunk))
         return results
 
     def _information(self, payload: bytes, results: list[HanReading | DecodeError]) -> None:
@@ -312,5 +336,12 @@ class HanStreamDecoder:
             reading = decode(data, self.keys)
         except DecodeError as err:
             return self._failed(err, data)
+        except Exception as err:  # noqa: BLE001 - one push the decoder fails on is one push
+            return self._fault(err, data)
         self._readings += 1
         return reading
+
+    def _fault(self, err: Exception, data: bytes | bytearray) -> DecoderFaultError:
+        self._undecodable += 1
+        self._faults += 1
+        return decoder_fault(err, data)

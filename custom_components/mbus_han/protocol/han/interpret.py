@@ -78,7 +78,10 @@ _new = object.__new__
 _set_value: Callable[[HanValue, int | float], None] = vars(HanValue)["value"].__set__
 _set_unit: Callable[[HanValue, Unit], None] = vars(HanValue)["unit"].__set__
 _set_quantity: Callable[[HanValue, Quantity], None] = vars(HanValue)["quantity"].__set__
-_POWERS_OF_TEN = {exponent: 10**exponent for exponent in range(129)}  # int8 scalers
+# Scalers are int8 (IEC 62056-6-2 scal_unit_type); meters also send them as long or unsigned,
+# which is fine while the value is in the int8 range. Anything beyond is no scaler.
+_MIN_SCALER, _MAX_SCALER = -128, 127
+_POWERS_OF_TEN = {exponent: 10**exponent for exponent in range(-_MIN_SCALER + 1)}
 
 
 def _is_obis(value: AxdrValue) -> bool:
@@ -348,8 +351,13 @@ def interpret(
             not_present.add(code)
             continue
         if scaler:
+            if not _MIN_SCALER <= scaler <= _MAX_SCALER:
+                raise DecodeError(f"{code}: scaler {scaler} is outside the int8 range")
             # one correctly rounded division: 93 -> 9.3, not 9.300000000000001
             scaled = raw * _POWERS_OF_TEN[scaler] if scaler > 0 else raw / _POWERS_OF_TEN[-scaler]
+            if type(scaled) is float and not isfinite(scaled):
+                skipped[code] = "not a finite number once scaled"
+                continue
         else:
             scaled = raw
         value = _new(HanValue)

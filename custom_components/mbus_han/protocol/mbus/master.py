@@ -415,9 +415,41 @@ def _secondary_text(address: SecondaryAddress) -> str:
     return " ".join(parts)
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _is_ascii_number(text: str) -> bool:
+    # Not str.isdigit: it accepts "²" and other scripts' digits, which int() then refuses.
+    return bool(text) and all(character in _ASCII_DIGITS for character in text)
+
+
 def parse_address(text: str) -> Address:
-    """A primary address (``0``-``250``, ``254``) or a secondary one (8 or 16 hex digits)."""
+    """A primary address (``0``-``250``, ``254``) or a secondary one (8 or 16 hex digits).
+
+    Raises :class:`RequestError` (a ``ValueError``) for anything else.
+    """
     text = text.strip()
-    if text.isdigit() and len(text) <= 3:
+    if _is_ascii_number(text) and len(text) <= 3:
         return _check_primary(int(text))
     return SecondaryAddress.parse(text)
+
+
+def parse_address_list(text: str) -> list[str]:
+    """Hand-typed addresses, separated by commas or semicolons, each in its canonical text.
+
+    Duplicates are found by what the addresses mean, not how they are typed: ``0`` and
+    ``00``, or ``12345678`` and ``12345678FFFFFFFF``, are the same meter and would be read
+    twice per poll. Raises :class:`RequestError` naming the first bad or repeated address.
+    """
+    parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    if not parts:
+        raise RequestError("no address given")
+    seen: dict[Address, str] = {}
+    for part in parts:
+        address = parse_address(part)
+        if address in seen:
+            raise RequestError(f"address {part} is the same meter as {seen[address]}")
+        seen[address] = part
+    return [
+        str(address) if isinstance(address, int) else part.upper() for address, part in seen.items()
+    ]
