@@ -37,6 +37,10 @@ from .errors import (
 _PARITIES = {"N": "none", "E": "even", "O": "odd", "M": "mark", "S": "space"}
 _NETWORK_SCHEMES = ("socket://", "tcp://", "rfc2217://", "esphome://")
 DEFAULT_CONNECT_TIMEOUT = 10.0  # a TCP handshake to a gateway on the LAN takes milliseconds
+# Received bytes nobody has read yet. Readers take everything at once, and between M-Bus polls
+# stale input is discarded anyway; a HAN push is a few hundred bytes. A peer that streams
+# faster than we read loses its oldest bytes beyond this (counted), never our memory.
+MAX_PENDING_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +80,42 @@ def is_network_url(url: str) -> bool:
 
 
 class _ChunkProtocol(asyncio.Protocol):
-    """Collects received chunks and remembers why the connection ended."""
+    """Collects received chunks (at most MAX_PENDING_BYTES) and remembers why the line ended."""
 
     def __init__(self, url: str) -> None:
         self._url = url
         self.chunks: deque[bytes] = deque()
+        self.pending = 0  # bytes in ``chunks``
+        self.dropped_bytes = 0  # the oldest bytes, dropped because nobody read them in time
         self.lost: TransportError | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
+        self.pending += len(data)
+        excess = self.pending - MAX_PENDING_BYTES
+        while excess > 0:
+            oldest = self.chunks[0]
+            cut = min(excess, len(oldest))
+            if cut == len(oldest):
+                self.chunks.popleft()
+            else:
+                self.chunks[0] = oldest[cut:]
+            self.pending -= cut
+            self.dropped_bytes += cut
+            excess -= cut
         self._wake()
+
+    def take(self) -> bytes:
+        """Every byte received so far, oldest first; the buffer is empty afterwards."""
+        data = b"".join(self.chunks)
+        self.clear()
+        return data
+
+    def clear(self) -> None:
+        """Forget what was received and not read."""
+        self.chunks.clear()
+        self.pending = 0
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.lost is None:
@@ -142,9 +171,7 @@ class SerialPort:
         while not protocol.chunks:
             self._check_usable()
             await protocol.wait()
-        data = b"".join(protocol.chunks)
-        protocol.chunks.clear()
-        return data
+        return protocol.take()
 
     def write(self, data: bytes) -> None:
         """Queue ``data`` for sending; it leaves at the line's pace after this returns."""
@@ -156,7 +183,12 @@ class SerialPort:
 
     def discard_input(self) -> None:
         """Forget received bytes nobody read: a late answer must not pass for the next one."""
-        self._protocol.chunks.clear()
+        self._protocol.clear()
+
+    @property
+    def dropped_bytes(self) -> int:
+        """Received bytes dropped unread because more than MAX_PENDING_BYTES were waiting."""
+        return self._protocol.dropped_bytes
 
     async def set_baudrate(self, baudrate: int) -> None:
         """Change the line speed of the open port (after a meter was told to switch)."""
@@ -175,7 +207,7 @@ class SerialPort:
         if self._closed:
             return
         self._closed = True
-        self._protocol.chunks.clear()
+        self._protocol.clear()
         self._transport.close()
         # A device that is gone already has nothing left to release.
         with contextlib.suppress(OSError, serialx.SerialException):

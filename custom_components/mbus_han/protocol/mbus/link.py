@@ -4,6 +4,11 @@ This layer knows nothing of meters or retries; it reports faithfully what the li
 the first valid frame from a slave, whether junk came with it (a collision or line noise),
 and whether our own request was echoed by the level converter (frames with the PRM bit set,
 which only a master sends, are skipped). The master decides what that means.
+
+Every exchange ends by an absolute time derived from the baud rate: the answer window plus
+the wire time of the longest frame (261 bytes). A frame that has started may stretch the
+wait up to that limit, never beyond, so a line that streams bytes without end cannot hold
+a poll, a scan or a test read.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from typing import Protocol
 
 from ..errors import FrameError
 from .framer import MbusFramer
-from .frames import LONG_HEADER_LENGTH, Frame, encode_frame, frame_length
+from .frames import (
+    LONG_HEADER_LENGTH,
+    MAX_LONG_FRAME_LENGTH,
+    Frame,
+    encode_frame,
+    frame_length,
+)
 from .timing import BusTiming
 
 
@@ -39,7 +50,11 @@ class Reception:
     frame: Frame | None  # the first valid frame from a slave, if any
     garbled: bool  # bytes that formed no valid frame: collision or noise
     echo: bool  # our own request came back (level converter echo)
-    raw: bytes  # everything received, for diagnostics
+    raw: bytes  # what was received (the first MAX_RAW_KEPT bytes), for diagnostics
+    overrun: bool = False  # the line was still sending when the exchange's limit passed
+
+
+MAX_RAW_KEPT = 4 * MAX_LONG_FRAME_LENGTH  # enough to see what went wrong; junk past it is counted
 
 
 @dataclass(slots=True)
@@ -51,6 +66,8 @@ class LinkStats:
     silences: int = 0
     garbled: int = 0
     echoes: int = 0
+    overruns: int = 0  # exchanges ended by their absolute limit with the line still sending
+    dropped_bytes: int = 0  # received bytes beyond MAX_RAW_KEPT, not kept for diagnostics
 
 
 class MbusLink:
@@ -78,13 +95,16 @@ class MbusLink:
         if not expect_answer:  # broadcast 255: wait until the request has left the wire
             await asyncio.sleep(self.timing.wire_time(len(encoded)))
             return Reception(None, garbled=False, echo=False, raw=b"")
-        deadline = loop.time() + self.timing.answer_timeout(len(encoded))
-        return await self._collect(deadline, whole_window=whole_window)
+        start = loop.time()
+        deadline = start + self.timing.answer_timeout(len(encoded))
+        limit = start + self.timing.exchange_limit(len(encoded), MAX_LONG_FRAME_LENGTH)
+        return await self._collect(deadline, limit, whole_window=whole_window)
 
-    async def _collect(self, deadline: float, *, whole_window: bool) -> Reception:
+    async def _collect(self, deadline: float, limit: float, *, whole_window: bool) -> Reception:
         loop = asyncio.get_running_loop()
         framer = MbusFramer()
         raw = bytearray()
+        tail = b""  # the last bytes received: the start of a frame still incomplete
         echo = False
         answers: list[Frame] = []
         while (remaining := deadline - loop.time()) > 0:
@@ -93,7 +113,10 @@ class MbusLink:
                     chunk = await self.channel.read()
             except TimeoutError:
                 break
-            raw += chunk
+            room = MAX_RAW_KEPT - len(raw)
+            raw += chunk[:room]
+            self.stats.dropped_bytes += max(0, len(chunk) - room)
+            tail = (tail + chunk)[-MAX_LONG_FRAME_LENGTH:]
             for frame in framer.feed(chunk):
                 if frame.from_master:
                     echo = True
@@ -103,13 +126,22 @@ class MbusLink:
                 if not whole_window:
                     return self._received(answers, framer, echo, raw)
             if framer.pending:
-                # A frame has started: it must now complete at line speed.
-                missing = _missing_bytes(raw[len(raw) - framer.pending :])
-                deadline = max(deadline, loop.time() + self.timing.completion_timeout(missing))
-        return self._received(answers, framer, echo, raw)
+                # A frame has started: it must now complete at line speed, within the limit.
+                missing = _missing_bytes(tail[len(tail) - framer.pending :])
+                extended = loop.time() + self.timing.completion_timeout(missing)
+                deadline = min(limit, max(deadline, extended))
+        overrun = deadline >= limit  # a frame kept starting until the absolute limit
+        self.stats.overruns += overrun
+        return self._received(answers, framer, echo, raw, overrun=overrun)
 
     def _received(
-        self, answers: list[Frame], framer: MbusFramer, echo: bool, raw: bytearray
+        self,
+        answers: list[Frame],
+        framer: MbusFramer,
+        echo: bool,
+        raw: bytearray,
+        *,
+        overrun: bool = False,
     ) -> Reception:
         garbled = framer.pending > 0 or framer.stats.discarded_bytes > 0 or len(answers) > 1
         if answers:
@@ -118,7 +150,7 @@ class MbusLink:
             self.stats.silences += 1
         self.stats.garbled += garbled
         frame = answers[0] if answers else None
-        return Reception(frame, garbled=garbled, echo=echo, raw=bytes(raw))
+        return Reception(frame, garbled=garbled, echo=echo, raw=bytes(raw), overrun=overrun)
 
     async def wait_for_silence(self) -> None:
         """Read and drop bytes until the line has been quiet for the answer window.
@@ -127,7 +159,7 @@ class MbusLink:
         Bounded by the wire time of the longest frame.
         """
         loop = asyncio.get_running_loop()
-        limit = loop.time() + self.timing.wire_time(261) + self.timing.idle_time()
+        limit = loop.time() + self.timing.wire_time(MAX_LONG_FRAME_LENGTH) + self.timing.idle_time()
         while (remaining := min(limit - loop.time(), self.timing.idle_time())) > 0:
             try:
                 async with asyncio.timeout(remaining):

@@ -9,7 +9,9 @@ What the known masters get wrong, and what this one does:
   retry after a lost answer keeps the FCB, so the meter repeats the same telegram (as the
   standard intends) instead of skipping one.
 - A telegram identical to the previous one after a toggle means the meter did not see the
-  toggle: detected, re-requested with the FCB toggled once more, and an error if it persists.
+  toggle: detected and re-requested with the FCB toggled once more. If it persists (a meter
+  that announces more records but has only one telegram, e.g. the Elvaco CMa10), the
+  telegrams read so far are kept and the reading is marked incomplete.
 - Our own request echoed by the level converter is skipped (PRM bit), not taken for an answer
   or a collision.
 - Timeouts come from :mod:`.timing`, retries are bounded.
@@ -66,7 +68,8 @@ class Reading:
     address: Address
     telegrams: tuple[Telegram, ...]
     frames: tuple[LongFrame | ControlFrame, ...]
-    complete: bool = True  # False when the meter still announced more after the bound
+    # False when the meter still announced more after the bound, or kept repeating a telegram
+    complete: bool = True
     repeats_detected: int = 0  # telegrams the meter sent again because it missed a toggle
 
     @property
@@ -271,6 +274,13 @@ class MbusMaster:
 
     async def read_selected(self) -> Telegram:
         """REQ_UD2 to 253 after a selection: raises CollisionError if several are selected."""
+        return _decode(await self.read_selected_frame())
+
+    async def read_selected_frame(self) -> LongFrame | ControlFrame:
+        """The selected meter's answer to REQ_UD2, checked as a frame but not decoded.
+
+        A scan needs only the header; a meter whose records do not decode is still found.
+        """
         async with self._lock:
             frame = await self._transact(
                 req_ud2(ADDRESS_NETWORK_LAYER, fcb=True),
@@ -278,7 +288,8 @@ class MbusMaster:
                 "REQ_UD2 to the selected meter",
                 retries=0,
             )
-            return _decode(frame)
+        assert isinstance(frame, LongFrame | ControlFrame)  # what _rsp_ud_from accepts
+        return frame
 
     async def deselect(self) -> None:
         """SND_NKE to 253: the selected meter (if any) leaves the selected state."""
@@ -310,14 +321,12 @@ class MbusMaster:
             assert isinstance(frame, LongFrame | ControlFrame)
             if frames and frame == frames[-1]:
                 # The meter answered our toggled request with the same telegram: it did not
-                # take the toggle. Toggle once more; a meter that keeps doing it is broken.
+                # take the toggle. Toggle once more; if it keeps doing it, what it sent so far
+                # is all it will send: keep it, marked incomplete.
                 repeats += 1
                 self.stats.repeated_telegrams += 1
                 if repeats > self.retries:
-                    raise UnexpectedAnswerError(
-                        f"meter at {target} repeats telegram {number - 1} although the FCB "
-                        f"was toggled ({repeats} times); its FCB handling is out of step"
-                    )
+                    return Reading(address, tuple(telegrams), tuple(frames), False, repeats)
                 fcb = not fcb
                 continue
             telegram = _decode(frame)
@@ -399,6 +408,8 @@ def _decode(frame: Frame) -> Telegram:
 def _describe(reception: Reception) -> str:
     if reception.frame is not None:
         return f"unexpected {type(reception.frame).__name__}"
+    if reception.overrun:
+        return "the line was still sending when the longest answer would have ended"
     if reception.garbled:
         return f"garbled answer ({len(reception.raw)} bytes)"
     return "no answer"

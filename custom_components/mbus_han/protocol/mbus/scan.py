@@ -14,6 +14,11 @@ When nine of ten children are silent the tenth must hold the collision, so it is
 without probing it. The probe count grows with the number of meters (about ten per split),
 not with the 10^8 ID space.
 
+A meter is identified by its 12-byte long header alone, so one whose records do not decode
+is still found. A line that garbles every answer (noise, a gateway looping junk) would make
+every mask collide down to full IDs; after :data:`MAX_UNRESOLVED` such IDs, more than any
+installation has, the scan stops with a :class:`CollisionError` instead of probing 10^8 masks.
+
 Progress goes to a callback; cancelling the task stops the scan between two probes.
 """
 
@@ -22,12 +27,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..errors import BusError
+from ..errors import BusError, CollisionError, DecodeError
+from .frames import ControlFrame, LongFrame
 from .master import MbusMaster, Presence
+from .model import Header, Telegram
 from .requests import MAX_PRIMARY_ADDRESS, SecondaryAddress
+from .telegram import (
+    CI_LONG_HEADER,
+    CI_LONG_HEADER_MODE2,
+    decode_long_frame,
+    decode_long_header,
+)
 
 ID_DIGITS = 8
 DIGIT_ORDER = tuple(range(ID_DIGITS - 1, -1, -1))  # last digit first, see above
+# Full IDs still answered by several meters. Two meters sharing an ID differ in manufacturer
+# or medium and are rare; this many means the line garbles every answer.
+MAX_UNRESOLVED = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +134,10 @@ class _SecondarySearch:
         # One clean E5 may still hide several meters acknowledging in unison: their
         # telegrams differ, so reading one tells one meter from several.
         try:
-            telegram = await self.master.read_selected()
+            frame = await self.master.read_selected_frame()
         except BusError:
             return Presence.SEVERAL
-        header = telegram.header
+        header = _header_of(frame)
         if header is None or header.id_text is None:
             return Presence.SEVERAL  # no identity to report: treat as unresolved below
         address = header.secondary_address or header.id_text
@@ -134,7 +150,7 @@ class _SecondarySearch:
                     header.manufacturer,
                     header.version,
                     header.medium_code,
-                    telegram.source_address,
+                    frame.address,
                 )
             )
         return Presence.ONE
@@ -145,6 +161,11 @@ class _SecondarySearch:
             return presence
         if depth == ID_DIGITS:
             self.result.unresolved.append(mask)
+            if len(self.result.unresolved) > MAX_UNRESOLVED:
+                raise CollisionError(
+                    f"secondary scan stopped: {len(self.result.unresolved)} full IDs answered "
+                    "by several meters at once; the line garbles every answer (noise?)"
+                )
             return presence
         position = DIGIT_ORDER[depth]
         any_answer = False
@@ -157,6 +178,20 @@ class _SecondarySearch:
             if await self.explore(child, depth + 1) is not Presence.NONE:
                 any_answer = True
         return presence
+
+
+def _header_of(frame: LongFrame | ControlFrame) -> Header | None:
+    """The identity header of an answer; only the header has to decode, not the records."""
+    if isinstance(frame, LongFrame) and frame.ci in (CI_LONG_HEADER, CI_LONG_HEADER_MODE2):
+        try:
+            return decode_long_header(frame.data, big_endian=frame.ci == CI_LONG_HEADER_MODE2)
+        except DecodeError:
+            return None
+    try:
+        result = decode_long_frame(frame)  # fixed structure (0x73): its header is its data
+    except DecodeError:
+        return None
+    return result.header if isinstance(result, Telegram) else None
 
 
 async def scan_secondary(

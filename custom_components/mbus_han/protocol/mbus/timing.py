@@ -68,6 +68,16 @@ class BusTiming:
         """From the latest received chunk until a started frame must be complete."""
         return self.wire_time(remaining_bytes + FRAME_SLACK_CHARS) + self.extra_margin
 
+    def exchange_limit(self, request_bytes: int, longest_answer_bytes: int) -> float:
+        """From handing the request to the port until no answer can still be on its way.
+
+        The latest answer the standard allows starts when the answer window closes and is
+        the longest frame; after that the line has nothing legitimate left to say. This is an
+        absolute bound: a line that keeps sending (noise, a gateway looping frames) cannot
+        stretch it.
+        """
+        return self.answer_timeout(request_bytes) + self.completion_timeout(longest_answer_bytes)
+
     def idle_time(self) -> float:
         """Silence that ends a garbled answer: the answer window, so no slave is still talking."""
         return ANSWER_WINDOW_BITS * self.bit_time + self.extra_margin
