@@ -5,7 +5,6 @@ import pytest
 from custom_components.mbus_han.protocol.errors import (
     CollisionError,
     NoAnswerError,
-    UnexpectedAnswerError,
 )
 from custom_components.mbus_han.protocol.mbus.frames import (
     C_FCB,
@@ -108,12 +107,16 @@ async def test_repeated_telegram_is_detected_and_recovered(connect, heat_meter):
     assert reading.telegrams[1].records[0].storage == 2
 
 
-async def test_meter_stuck_on_one_telegram_is_an_error(connect, heat_meter):
+async def test_meter_stuck_on_one_telegram_keeps_what_it_sent(connect, heat_meter):
+    # Issue 11: the telegram read before the meter got stuck is kept, marked incomplete.
     meter = heat_meter(history=True)
     _, master = await connect([meter])
     meter.inject(Fault.REPEAT, 10, after=2)
-    with pytest.raises(UnexpectedAnswerError, match="FCB"):
-        await master.read(0)
+    reading = await master.read(0)
+    assert not reading.complete
+    assert len(reading.telegrams) == 1
+    assert reading.telegrams[0].more_records_follow  # the history telegram never came
+    assert reading.repeats_detected == master.retries + 1
 
 
 async def test_echo_from_level_converter_is_skipped(connect, heat_meter):
