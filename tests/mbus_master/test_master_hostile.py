@@ -24,7 +24,7 @@ from custom_components.mbus_han.protocol.mbus.simulator.sources import Payload
 from custom_components.mbus_han.protocol.mbus.telegram import CI_LONG_HEADER, decode_user_data
 from custom_components.mbus_han.protocol.mbus.timing import BusTiming
 
-LIBMBUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mbus" / "libmbus"
+LIBMBUS = Path(__file__).resolve().parents[1] / "fixtures" / "mbus" / "libmbus"
 # Issue 11, item 3: a long frame of L = 255 with zero data and a wrong checksum (sum 0 + ...).
 JUNK_FRAME = b"\x68\xff\xff\x68" + bytes(255) + b"\x01\x16"
 LONGEST_FRAME = 261
