@@ -13,7 +13,7 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from .protocol.errors import DecodeError
+from .protocol.errors import DecodeError, DecoderFaultError
 from .protocol.han import HanReading, HanStreamDecoder, SecurityKeys, Transport
 from .protocol.mbus.link import ByteChannel
 
@@ -24,7 +24,7 @@ CRASH_BYTES_KEPT = 4096
 type CrashHandler = Callable[[Exception, bytes], None]
 
 
-class DecoderCrash(DecodeError):
+class DecoderCrash(DecoderFaultError):
     """The decoder raised what it never should: reported as one bad push, not a dead loop."""
 
 
@@ -94,13 +94,10 @@ class SupervisedDecoder(HanStreamDecoder):
         super().reset()
         self._recent.clear()
 
-    def _decode(
-        self, decode: Callable[[bytes, SecurityKeys], HanReading], data: bytes
-    ) -> HanReading | DecodeError:
-        try:
-            return super()._decode(decode, data)
-        except Exception as err:  # noqa: BLE001 - one push's bug costs that push only
-            return self._crash(err, data)
+    def _fault(self, err: Exception, data: bytes | bytearray) -> DecoderFaultError:
+        """The protocol decoder caught a bug on ``data``: report it here, once per bug."""
+        super()._fault(err, data)  # counted in the stream statistics
+        return self._crash(err, bytes(data) or bytes(self._recent))
 
     def _crash(self, err: Exception, raw: bytes) -> DecoderCrash:
         if self._on_crash is not None:
