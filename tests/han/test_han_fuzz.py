@@ -1,6 +1,9 @@
 """Property tests of the framer, the A-XDR parser, the decryptor and the whole decoder.
 
 For any input: a result or our own DecodeError, nothing else, and nothing corrupted accepted.
+Structured pushes (``han_fuzzgen``: the three list shapes, every A-XDR type, scalers of every
+integer type, every transport, some ciphered) reach the interpreter itself; every input that
+once broke something is a fixed example.
 """
 
 import contextlib
@@ -10,12 +13,14 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from han_corpus import CASES, raw
-from hypothesis import HealthCheck, given, settings
+from han_fuzzgen import INTEGER_TAGS, KEYS, REPROS, message
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from custom_components.mbus_han.protocol.errors import (
     AuthenticationTagError,
     DecodeError,
+    DecoderFaultError,
     DecryptionError,
 )
 from custom_components.mbus_han.protocol.han.apdu import parse_ciphered
@@ -30,6 +35,7 @@ from custom_components.mbus_han.protocol.han.hdlc import (
     HdlcFramer,
     crc16_x25,
     encode_hdlc_frame,
+    parse_hdlc_frame,
 )
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -296,15 +302,91 @@ def test_mutated_unframed_pushes_decode_or_fail_cleanly(case, edits) -> None:
         decode_message(bytes(data), keys)
 
 
+def _stream(transport: Transport, data: bytes, cuts: list[int], keys: SecurityKeys) -> list:
+    decoder = HanStreamDecoder(transport, keys)
+    results = [result for chunk in _split(data, cuts) for result in decoder.feed(chunk)]
+    results += decoder.flush()
+    for result in results:  # a decoder fault is a bug caught, not a bad frame
+        assert not isinstance(result, DecoderFaultError), result
+        assert not isinstance(result, Exception) or isinstance(result, DecodeError)
+    return results
+
+
 @FAST
 @given(data=st.binary(max_size=600), cuts=st.lists(st.integers(min_value=0), max_size=10))
+@example(data=REPROS["scaler_long_1000"], cuts=[])
 def test_stream_decoders_any_bytes(data, cuts) -> None:
     for transport in Transport:
-        decoder = HanStreamDecoder(transport, SecurityKeys(bytes(16)))
-        for chunk in _split(data, cuts):
-            for result in decoder.feed(chunk):
-                assert not isinstance(result, Exception) or isinstance(result, DecodeError)
-        decoder.flush()
+        _stream(transport, data, cuts, SecurityKeys(bytes(16)))
+
+
+STRUCTURED = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+MESSAGES = st.randoms(use_true_random=False).map(message)
+
+
+@STRUCTURED
+@given(data=MESSAGES, cuts=st.lists(st.integers(min_value=0), max_size=6))
+@example(data=REPROS["scaler_long_1000"], cuts=[7])
+def test_structured_pushes_decode_or_are_refused_cleanly(data, cuts) -> None:
+    if data[0] in (0x7E, 0x68):
+        transport = Transport.HDLC if data[0] == 0x7E else Transport.MBUS
+        _stream(transport, data, cuts, KEYS)
+    with contextlib.suppress(DecodeError):
+        reading = decode_message(data, KEYS)
+        for value in reading.values.values():  # numbers only, never NaN or infinite
+            assert type(value.value) in (int, float)
+            assert value.value == value.value
+            assert abs(value.value) != float("inf")
+
+
+@STRUCTURED
+@given(rng=st.randoms(use_true_random=False), case=st.sampled_from(CASES))
+def test_edited_corpus_frames_with_valid_check_sequences(rng, case) -> None:
+    # The HCS and FCS are recomputed, so the edits reach the APDU parser and interpreter.
+    data = raw(case)
+    if data[:1] != b"\x7e":
+        return
+    with contextlib.suppress(DecodeError):
+        info = bytearray(parse_hdlc_frame(data).information)
+        if not info:
+            return
+        for _ in range(rng.randrange(1, 4)):
+            info[rng.randrange(len(info))] = rng.randrange(256)
+        keys = SecurityKeys.from_hex(case.get("key_hex"), case.get("auth_key_hex"))
+        _stream(Transport.HDLC, encode_hdlc_frame(bytes(info)), [], keys)
+
+
+@STRUCTURED
+@given(
+    tag=st.sampled_from(sorted(INTEGER_TAGS)),
+    data=st.data(),
+    raw_value=st.integers(min_value=0, max_value=2**32 - 1),
+)
+@example(tag=0x10, data=None, raw_value=100)  # issue 11: a long scaler of 1000
+def test_scaler_of_any_integer_type(tag, data, raw_value) -> None:
+    # Blue Book scal_unit_type: value = raw x 10^scaler for an int8 scaler; beyond that the
+    # push is refused, never a KeyError (issue 11). Expected values by that definition.
+    size, signed = INTEGER_TAGS[tag]
+    low = -(1 << (8 * size - 1)) if signed else 0
+    high = (1 << (8 * size - int(signed))) - 1
+    scaler = 1000 if data is None else data.draw(st.integers(min_value=low, max_value=high))
+    body = (
+        b"\x01\x01\x02\x03\x09\x06\x01\x00\x01\x07\x00\xff"  # 1-0:1.7.0.255, active power +
+        + b"\x06"
+        + raw_value.to_bytes(4)
+        + b"\x02\x02"
+        + bytes((tag,))
+        + scaler.to_bytes(size, signed=signed)
+        + b"\x16\x1b"
+    )
+    frame = encode_hdlc_frame(b"\xe6\xe7\x00\x0f\x00\x00\x00\x01\x00" + body)
+    results = _stream(Transport.HDLC, frame, [], SecurityKeys())
+    assert len(results) == 1
+    if -128 <= scaler <= 127:
+        expected = raw_value * 10**scaler if scaler >= 0 else raw_value / 10**-scaler
+        assert results[0].values["1-0:1.7.0.255"].value == pytest.approx(expected, rel=1e-12)
+    else:
+        assert isinstance(results[0], DecodeError)
 
 
 def test_decryption_error_is_a_decode_error() -> None:
