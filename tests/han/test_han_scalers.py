@@ -120,7 +120,7 @@ def test_a_decoder_bug_is_returned_with_the_bytes_and_the_stream_goes_on(
     assert len(first) == 1
     assert isinstance(first[0], DecoderFaultError)
     assert isinstance(first[0].__cause__, KeyError)
-    assert "0f00000001" in str(first[0])  # the APDU's bytes, for the one log line
+    assert b"\x0f\x00\x00\x00\x01" in first[0].raw  # the push's bytes, for the one log line
     assert [type(r) for r in second] == [HanReading]
     assert decoder.stats.decoder_faults == 1
 
