@@ -25,6 +25,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,9 +161,12 @@ async def _remove_entries(client: HaClient, domains: tuple[str, ...]) -> None:
 
 
 async def _wait_for_entities(
-    client: HaClient, entry_id: str, wanted: int, timeout: float
+    client: HaClient,
+    entry_id: str,
+    ready: Callable[[list[dict[str, Any]]], bool],
+    timeout: float,
 ) -> list[dict[str, Any]]:
-    """The registry entries of ``entry_id`` once it has at least ``wanted`` of them."""
+    """The registry entries of ``entry_id`` once ``ready`` holds for them (or at the timeout)."""
     events = await client.subscribe("subscribe_events", event_type="entity_registry_updated")
     found: list[dict[str, Any]] = []
     with contextlib.suppress(TimeoutError):
@@ -170,7 +174,7 @@ async def _wait_for_entities(
             while True:
                 registry = await client.ws("config/entity_registry/list")
                 found = [item for item in registry if item.get("config_entry_id") == entry_id]
-                if len(found) >= wanted:
+                if ready(found):
                     break
                 await events.get()
     return found
@@ -192,7 +196,9 @@ async def _setup_mbus(client: HaClient, state: DemoState) -> None:
     # The options flow only changes the interval after the poll already scheduled (15 min
     # away); a reload starts polling at the new interval at once.
     await client.rest("post", f"/api/config/config_entries/entry/{entry_id}/reload")
-    registry = await _wait_for_entities(client, entry_id, len(HEAT_RECORDS), 60)
+    registry = await _wait_for_entities(
+        client, entry_id, lambda found: len(found) >= len(HEAT_RECORDS), 60
+    )
     by_unique = {item["unique_id"]: item["entity_id"] for item in registry}
     for key in HEAT_RECORDS:
         entity_id = next((e for u, e in by_unique.items() if u.endswith(f"-{key}")), None)
@@ -213,7 +219,14 @@ async def _setup_han(client: HaClient, state: DemoState) -> None:
     state.entries["han"] = entry_id
     # Entities appear with the first list that has them: power at once (list 1 every 2 s),
     # the energy counters only with the hourly list 3 (XX:00:10).
-    registry = await _wait_for_entities(client, entry_id, 1, 60)
+    # The meter's device (and so the entity ids) is named from what the meter sends: wait for
+    # the power import, the first entity whose id the roles below derive from.
+    registry = await _wait_for_entities(
+        client,
+        entry_id,
+        lambda found: any(item["unique_id"].endswith("1.7.0.255") for item in found),
+        60,
+    )
     by_obis = {item["unique_id"].rsplit(":", 1)[-1]: item["entity_id"] for item in registry}
     power_import = by_obis.get("1.7.0.255")
     for role, obis, name in (
