@@ -168,6 +168,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self.data = HanData()
         self._port: SerialPort | None = None
         self._task: asyncio.Task[None] | None = None
+        self._restart: asyncio.TimerHandle | None = None  # a dead listener's restart
         self._outage_logged = False
         self._outage = ("han_silent", "")  # translation key and detail of the current outage
         self._key_failures = 0
@@ -195,13 +196,38 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
     @callback
     def async_start(self) -> None:
         """Start listening in the background; the task ends with the entry."""
+        self._restart = None
         self._task = self.config_entry.async_create_background_task(
             self.hass, self._run(), f"{DOMAIN} listener {self.shown_port}"
         )
+        self._task.add_done_callback(self._listener_ended)
+
+    @callback
+    def _listener_ended(self, task: asyncio.Task[None]) -> None:
+        """The last line of the supervisor: a listening task that died is started again.
+
+        ``_run`` catches everything its loop raises; this is for what escapes the catching
+        itself. Entities go unavailable, and listening resumes after the longest delay.
+        """
+        if task.cancelled() or task is not self._task:
+            return  # stopped on purpose (unload)
+        err = task.exception()
+        self.stats.listener_restarts += 1
+        if isinstance(err, Exception):
+            self._crashed("running the listener", err, self._recent_bytes())
+        try:
+            self._set_outage("listener_failed", self._redact(f"{type(err).__name__}: {err}"))
+        except Exception:  # noqa: BLE001 - what may have killed it: at least go unavailable
+            self.last_update_success = False
+            self.async_update_listeners()
+        self._restart = self.hass.loop.call_later(RECONNECT_DELAYS[-1], self.async_start)
 
     async def async_shutdown(self) -> None:
         """Stop listening and close the port."""
         await super().async_shutdown()
+        if self._restart is not None:
+            self._restart.cancel()
+            self._restart = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

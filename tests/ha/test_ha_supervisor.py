@@ -314,3 +314,29 @@ def test_the_time_of_day_telegram_decodes_as_the_standard_says():
     raw = bytes.fromhex(TIME_OF_DAY_METER.replace(" ", ""))
     telegram = decode_user_data(raw[0], raw[1:])
     assert str(telegram.records[0].value) == "12:04:05"
+
+
+async def test_a_listener_task_that_dies_anyway_is_started_again(hass, han_factory, fast_recovery):
+    """Even an exception escaping the loop's own error handling ends nothing for good."""
+    line, coordinator = await _han_with_entities(hass, han_factory)
+    original = type(coordinator)._crashed
+    calls = [0]
+
+    def crashing_once(self, what: str, err: Exception, raw: bytes) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("a bug in the error handling itself")
+        original(self, what, err, raw)
+
+    async def killed() -> bytes:
+        raise RuntimeError("an arbitrary bug in the read path")
+
+    with patch.object(type(coordinator), "_crashed", crashing_once):
+        coordinator._port.read = killed
+        task = coordinator._task
+        await line.send()
+        await wait_until(hass, task.done)
+        await wait_until(hass, lambda: _han_state(hass, P_IMPORT) == STATE_UNAVAILABLE)
+        await push_until(hass, line.send, lambda: _han_state(hass, P_IMPORT) != STATE_UNAVAILABLE)
+    assert coordinator._task is not task  # a new listener
+    assert coordinator.stats.listener_restarts >= 2  # the loop's, then the task's
