@@ -140,6 +140,8 @@ def check_values(
         entry = registry.get(entity_id)
         if entry is None or not entity_id.startswith("sensor."):
             continue
+        if is_port_entity(entry["unique_id"]):
+            continue
         meter_id, key = split_unique_id(entry["unique_id"])
         history = truth.values.get((meter_id, key))
         unit = truth.units.get((meter_id, key))
@@ -200,6 +202,14 @@ def check_values(
                 + (f" {row.t - times[index]:.2f} s before" if index >= 0 else "")
                 + (f"; it sent {shown} {older:.1f} s before" if older is not None else "")
             )
+
+
+def is_port_entity(unique_id: str) -> bool:
+    """The port's own entities (connection, readings, errors): no meter's values.
+
+    Their counters count since Home Assistant started, so a restart sets them back by design.
+    """
+    return "-port_" in unique_id
 
 
 def split_unique_id(unique_id: str) -> tuple[str, str]:

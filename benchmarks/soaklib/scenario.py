@@ -41,6 +41,7 @@ from .check import (
     check_statistics,
     check_values,
     find_outages,
+    is_port_entity,
     load_registry,
     load_states,
     split_unique_id,
@@ -379,7 +380,11 @@ def judge_soak(report: SoakReport, ha: HomeAssistantProcess, truth: Truth, end: 
     check_statistics(findings, ha.db_path, entity_ids)
     check_log(findings, ha.log_files())
     findings.outages = find_outages(states, end)
-    meters_of = {eid: split_unique_id(e["unique_id"])[0] for eid, e in registry.items()}
+    meters_of = {
+        eid: split_unique_id(e["unique_id"])[0]
+        for eid, e in registry.items()
+        if not is_port_entity(e["unique_id"])
+    }
     first_seen = {eid: rows[0].t for eid, rows in states.items() if rows}
     _judge_outages(report, meters_of, first_seen)
     _judge_log_lines(report)
@@ -672,13 +677,17 @@ def _median_cycle(truth: Truth, meter_ids: set[str], start: float, end: float) -
 def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end: float) -> None:
     registry = load_registry(ha.config_dir)
     per_meter: dict[str, int] = defaultdict(int)
+    ports = 0
     for entry in registry.values():
+        if is_port_entity(entry["unique_id"]):
+            ports += 1
+            continue
         meter = split_unique_id(entry["unique_id"])[0]
         if meter.startswith("HAN-"):
             report.han_entities += 1
         else:
             per_meter[meter] += 1
-    report.entities = len(registry) - report.han_entities
+    report.entities = len(registry) - report.han_entities - ports
     report.entities_per_meter = sorted(set(per_meter.values()))
     report.entities_expected = report.meters * max(report.entities_per_meter, default=0)
     enabled = {eid for eid, e in registry.items() if not e.get("disabled_by")}
