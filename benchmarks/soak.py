@@ -137,6 +137,13 @@ def print_load(report: LoadReport) -> None:
         ("entities per meter", ", ".join(map(str, sorted(report.entities_per_meter)))),
         ("entities recorded", report.states_recorded),
         ("worst event-loop delay", f"{report.worst_loop_delay_ms:.0f} ms"),
+        ("longest garbage-collector pause (whole process)", f"{report.gc_worst_pause_ms:.0f} ms"),
+        ("longest loop step of this integration", f"{report.own_worst_step_ms:.1f} ms"),
+        (
+            "its loop time per M-Bus read (HAN frames in it)",
+            f"{report.own_loop_ms_per_read:.2f} ms",
+        ),
+        ("its loop time during start-up", f"{report.own_startup_loop_s:.2f} s"),
         ("event-loop CPU per meter read", f"{report.loop_ms_per_read:.2f} ms"),
         ("HAN frames a second (pushing window)", f"{report.han_frames_per_s:.0f}"),
         ("event-loop CPU per HAN frame", f"{report.loop_ms_per_han_frame:.2f} ms"),

@@ -555,6 +555,10 @@ class LoadReport:
     entities_per_meter: list[int] = field(default_factory=list)  # distinct counts
     states_recorded: int = 0
     worst_loop_delay_ms: float = 0.0
+    gc_worst_pause_ms: float = 0.0  # longest pause of the garbage collector (whole process)
+    own_worst_step_ms: float = 0.0  # longest event-loop step running this integration's code
+    own_startup_loop_s: float = 0.0  # loop time of this integration's steps until "started"
+    own_loop_ms_per_read: float = 0.0  # its steps' loop time in the window, per meter read
     loop_ms_per_read: float = 0.0
     han_frames: int = 0  # in the window with the HAN meter pushing
     han_frames_per_s: float = 0.0
@@ -706,7 +710,15 @@ def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end:
     check_log(findings, ha.log_files())
     report.tracebacks = findings.tracebacks
     records = read_probe(ha.probe_path)
-    report.worst_loop_delay_ms = max(
-        (r["worst_ms"] for r in records if "worst_ms" in r and start <= r["t"] <= end),
-        default=0.0,
+    window = [r for r in records if "worst_ms" in r and start <= r["t"] <= end]
+    report.worst_loop_delay_ms = max((r["worst_ms"] for r in window), default=0.0)
+    report.own_worst_step_ms = max((r.get("own_worst_ms", 0.0) for r in window), default=0.0)
+    report.gc_worst_pause_ms = max((r.get("gc_worst_ms", 0.0) for r in window), default=0.0)
+    started = min((r["t"] for r in records if r.get("event") == "started"), default=start)
+    report.own_startup_loop_s = (
+        sum(r.get("own_ms", 0.0) for r in records if "worst_ms" in r and r["t"] <= started + 1)
+        / 1000
     )
+    if report.reads_total:
+        own_ms = sum(r.get("own_ms", 0.0) for r in window)
+        report.own_loop_ms_per_read = own_ms / report.reads_total

@@ -75,7 +75,8 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
     _attr_has_entity_name = True
 
     def __init__(self, coordinator: MbusCoordinator, address: str, telegram: Telegram) -> None:
-        super().__init__(coordinator)
+        # the address as context: the coordinator tells these entities when their meter is read
+        super().__init__(coordinator, context=address)
         self.address = address
         self.meter_id = meter_identifier(coordinator.config_entry.entry_id, address, telegram)
         self._attr_device_info = meter_device_info(

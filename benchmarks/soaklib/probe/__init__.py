@@ -5,12 +5,24 @@ second is appended to ``soak_probe.jsonl`` in the configuration directory. Laten
 time some other callback held the loop: exactly what a user sees as an unresponsive UI and
 what a blocking integration causes. A line is also written when Home Assistant has started,
 so the driver can leave start-up (imports, database set-up) out of the steady-state figure.
+
+Lateness on a shared machine also counts time other processes held the CPU. So the probe also
+times every event-loop step itself (``asyncio.Handle._run``) and notes, per second, the longest
+step that ran this integration's code (``own_worst_ms``: a coroutine of ``mbus_han`` in the
+step's task, or a callback defined there) and the loop time all such steps took
+(``own_ms``): the integration's own share, whatever else the machine does. Pauses of Python's
+garbage collector stop the loop too, but collect the whole process's heap in whichever step
+happens to allocate: they are left out of those figures and reported on their own
+(``gc_worst_ms``, with its generation).
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import time
+from types import CoroutineType
 from typing import Any, TextIO
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_HOMEASSISTANT_STOP
@@ -19,6 +31,80 @@ from homeassistant.core import Event, HomeAssistant, callback
 DOMAIN = "soak_probe"
 PERIOD = 0.05  # s between callbacks: finer costs the loop more than it tells
 FLUSH_EVERY = 1.0  # s: one line per second keeps the file small over hours
+OWN_CODE = "custom_components/mbus_han/"
+_own_steps: dict[str, Any] = {"worst": 0.0, "total": 0.0, "what": ""}
+
+
+_gc: dict[str, Any] = {"start": 0.0, "worst": 0.0, "generation": -1, "total": 0.0}
+
+
+def _time_collections(phase: str, info: dict[str, int]) -> None:
+    """Note the longest pause of Python's garbage collector (it stops the loop too)."""
+    if phase == "start":
+        _gc["start"] = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc["start"]
+    _gc["total"] += took
+    if took > _gc["worst"]:
+        _gc["worst"] = took
+        _gc["generation"] = info["generation"]
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    """The step's callback, or its task's chain of coroutines, by qualified name."""
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        names = []
+        coro: Any = task.get_coro()
+        while isinstance(coro, CoroutineType):
+            names.append(coro.cr_code.co_qualname)
+            coro = coro.cr_await
+        return " > ".join(names)
+    return str(getattr(callback, "__qualname__", callback))
+
+
+def _runs_own_code(handle: asyncio.Handle) -> bool:
+    """True when the step ran this integration's code.
+
+    That is its callback, or a coroutine in its task, followed down the chain of awaits to
+    where the step left it.
+    """
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro: Any = task.get_coro()
+        while isinstance(coro, CoroutineType):
+            if OWN_CODE in coro.cr_code.co_filename:
+                return True
+            coro = coro.cr_await
+        return False
+    code = getattr(getattr(callback, "__func__", callback), "__code__", None)
+    return code is not None and OWN_CODE in code.co_filename
+
+
+def _time_steps() -> None:
+    """Wrap every event-loop step with a timer (once per process)."""
+    run = asyncio.Handle._run
+    if getattr(run, "timed", False):
+        return
+    clock = time.perf_counter
+
+    def timed_run(handle: asyncio.Handle) -> None:
+        start = clock()
+        collecting = _gc["total"]
+        run(handle)
+        # the garbage collector's pauses (of the whole process's heap) fall in whatever step
+        # allocates: left out here, reported on their own
+        took = clock() - start - (_gc["total"] - collecting)
+        if took > 0.0001 and _runs_own_code(handle):  # cheaper: shorter steps are noise
+            if took > _own_steps["worst"]:
+                _own_steps["worst"] = took
+                _own_steps["what"] = _describe(handle)
+            _own_steps["total"] += took
+
+    timed_run.timed = True  # type: ignore[attr-defined]
+    asyncio.Handle._run = timed_run  # type: ignore[method-assign]
 
 
 def _open_append(path: str) -> TextIO:
@@ -31,6 +117,9 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     loop = hass.loop
     # Opened once in the executor (opening may block); short line-buffered writes do not.
     out = await hass.async_add_executor_job(_open_append, path)
+    _time_steps()
+    if _time_collections not in gc.callbacks:
+        gc.callbacks.append(_time_collections)
     state = {"due": loop.time() + PERIOD, "worst": 0.0, "count": 0, "flushed": loop.time()}
     handle: list[Any] = [None]
 
@@ -44,7 +133,20 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
         state["worst"] = max(state["worst"], late)
         state["count"] += 1
         if now - state["flushed"] >= FLUSH_EVERY:
-            write({"t": time.time(), "worst_ms": state["worst"] * 1000, "n": state["count"]})
+            write(
+                {
+                    "t": time.time(),
+                    "worst_ms": state["worst"] * 1000,
+                    "n": state["count"],
+                    "own_worst_ms": _own_steps["worst"] * 1000,
+                    "own_ms": _own_steps["total"] * 1000,
+                    "own_worst_what": _own_steps["what"],
+                    "gc_worst_ms": _gc["worst"] * 1000,
+                    "gc_generation": _gc["generation"],
+                }
+            )
+            _gc["worst"] = 0.0
+            _own_steps["worst"] = _own_steps["total"] = 0.0
             state["worst"] = 0.0
             state["count"] = 0
             state["flushed"] = now
