@@ -8,8 +8,8 @@ from unittest.mock import patch
 
 import serialx
 from ha_helpers import entry_device, mbus_entry_data
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
@@ -182,3 +182,28 @@ async def test_a_lost_port_is_retried_sooner_than_the_next_poll(hass, bus_factor
     await _poll(hass, entry)  # the adapter is back
     assert coordinator.last_update_success
     assert coordinator.update_interval == timedelta(minutes=15)
+
+
+async def test_first_meter_is_shown_before_the_second_is_read(
+    hass, bus_factory, heat_meter, kamstrup_meter, clock
+):
+    # Each meter's reading is shown when that meter has been read, not at the end of the poll
+    # (a 250-meter bus at 2400 baud takes minutes; issue 15). Order is checked against the
+    # simulated meters' own count of telegrams sent.
+    _, port = await bus_factory(heat_meter, kamstrup_meter)
+    entry = await _setup(hass, port, ["0", "5"])  # polled in this order
+    energy = _entity(hass, "energy")
+    clock[0] += 3600  # an hour of heat: the heat meter's energy is higher at the next read
+    kamstrup_reads_when_shown: list[int] = []
+
+    @callback
+    def on_state_changed(event: Event) -> None:
+        if event.data["entity_id"] == energy:
+            kamstrup_reads_when_shown.append(kamstrup_meter.telegrams_sent)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, on_state_changed)
+    kamstrup_reads = kamstrup_meter.telegrams_sent
+    await _poll(hass, entry)
+    # shown once, while the Kamstrup meter had not yet been asked in this poll
+    assert kamstrup_reads_when_shown == [kamstrup_reads]
+    assert kamstrup_meter.telegrams_sent == kamstrup_reads + 1
