@@ -40,6 +40,7 @@ CHROMIUM = Path(os.environ.get("MBUS_HAN_CHROMIUM", "/usr/bin/chromium"))
 # installs Home Assistant's frontend from PyPI, which can take minutes.
 DEMO_START_TIMEOUT = 900.0
 EXTRA_METER_ID = "23456789"
+SEARCH_PROGRESS = "This takes about a minute"  # the search's progress text (en.json, scan)
 UI_TIMEOUT_MS = 60_000
 # The heat view's history-graph cards (volume flow with flow/return temperatures, power,
 # temperature difference, energy), and enough polls (every 10 s) for each chart to have a line.
@@ -335,6 +336,68 @@ def test_demo_set_up_both_ports_through_the_flow(demo: Demo) -> None:
     assert heat["attributes"]["unit_of_measurement"] == "°C"
 
 
+def _open_mbus_form(page: Page, demo: Demo) -> Any:
+    """Settings > Add integration > M-Bus & HAN > M-Bus: the port field of the first form."""
+    page.goto(f"{demo.url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    # A labelled field on 2025.4, a placeholder in 2026.x's dialog.
+    search = "Search for a brand name"
+    page.get_by_label(search).or_(page.get_by_placeholder(search)).first.fill("M-Bus")
+    page.locator("ha-integration-list-item", has_text="M-Bus & HAN").click()
+    page.get_by_text("An M-Bus meter bus").click()
+    return page.get_by_role("combobox", name="Port")
+
+
+def _type_port(port: Any, text: str) -> None:
+    # Key by key: the box then filters the detected ports away and Enter keeps what was typed.
+    port.fill("")
+    port.press_sequentially(text, delay=20)
+    port.press("Enter")
+    expect(port).to_have_value(text)
+
+
+def test_first_minutes_mistakes_in_the_real_dialog(
+    ui: BrowserThread, demo: Demo, extra_bus: str
+) -> None:
+    """Issue 20: a bad port is refused at once; a set-up whose page was left does not lock."""
+    ui.logged_in(lambda page: _make_the_usual_mistakes(page, demo, extra_bus))
+
+
+def _make_the_usual_mistakes(page: Page, demo: Demo, extra_bus: str) -> None:
+    port = _open_mbus_form(page, demo)
+    for typed, answer in (
+        ("/dev/ttyUSB9", "No such device"),
+        ("hello world!!", "neither a device path"),
+    ):
+        _type_port(port, typed)
+        page.get_by_role("button", name="Submit").click()
+        # Answered on the form within seconds, never "Searching ... for meters".
+        expect(page.get_by_text(answer).first).to_be_visible(timeout=15_000)
+        expect(page.get_by_text(SEARCH_PROGRESS)).to_have_count(0)
+    shot(page, "00-add-integration-bad-port")
+
+    # Start a search on a real bus, then leave the page without closing the dialog.
+    _type_port(port, extra_bus)
+    page.get_by_role("button", name="Submit").click()
+    expect(
+        page.get_by_text(SEARCH_PROGRESS).or_(page.get_by_text(f"SLB {EXTRA_METER_ID}")).first
+    ).to_be_visible()
+    page.reload()
+    page.locator("home-assistant-main").wait_for(state="attached")
+
+    # Again on the same port: the new set-up takes over instead of "already in progress".
+    port = _open_mbus_form(page, demo)
+    _type_port(port, extra_bus)
+    page.get_by_role("button", name="Submit").click()
+    expect(
+        page.get_by_text(SEARCH_PROGRESS).or_(page.get_by_text(f"SLB {EXTRA_METER_ID}")).first
+    ).to_be_visible()
+    expect(page.get_by_text("already in progress")).to_have_count(0)
+    shot(page, "00-add-integration-taken-over")
+    page.keyboard.press("Escape")  # close this one properly; the next test adds the bus
+    expect(page.get_by_text(f"SLB {EXTRA_METER_ID}")).to_have_count(0)
+
+
 def test_add_integration_in_the_dialog_and_see_sensor_values(
     ui: BrowserThread, demo: Demo, extra_bus: str
 ) -> None:
@@ -343,20 +406,8 @@ def test_add_integration_in_the_dialog_and_see_sensor_values(
 
 
 def _add_integration(page: Page, demo: Demo, extra_bus: str) -> None:
-    page.goto(f"{demo.url}/config/integrations/dashboard")
-    page.get_by_role("button", name="Add integration").click()
-    # A labelled field on 2025.4, a placeholder in 2026.x's dialog.
-    search = "Search for a brand name"
-    page.get_by_label(search).or_(page.get_by_placeholder(search)).first.fill("M-Bus")
-    page.locator("ha-integration-list-item", has_text="M-Bus & HAN").click()
-    page.get_by_text("An M-Bus meter bus").click()
-    port = page.get_by_role("combobox", name="Port")
-    # Type it key by key: the box then filters the detected ports away and Enter keeps
-    # what was typed (a filled-in value would pick the first detected port instead).
-    port.fill("")
-    port.press_sequentially(extra_bus, delay=20)
-    port.press("Enter")
-    expect(port).to_have_value(extra_bus)
+    port = _open_mbus_form(page, demo)
+    _type_port(port, extra_bus)
     shot(page, "01-add-integration-port")
     page.get_by_role("button", name="Submit").click()
     # The search runs as a progress step; the meter it finds is ticked already.
