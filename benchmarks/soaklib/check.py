@@ -177,7 +177,14 @@ def check_values(
             low = bisect.bisect_left(times, row.t - LATENCY)
             candidates = [v for _, v in history[min(low, max(index, 0)) : index + 1]]
             if any(isinstance(v, int | float) and _same(shown, v * factor) for v in candidates):
-                if row.t - times[index] > STALE_AFTER:
+                # A counter shown again after an outage keeps the meter's last total (a HAN
+                # meter sends its registers hourly): the same value, not a stale new one.
+                reshown = (
+                    row.state_class == "total_increasing"
+                    and last_good is not None
+                    and _same(shown, last_good)
+                )
+                if row.t - times[index] > STALE_AFTER and not reshown:
                     findings.stale_values.append(
                         f"{entity_id}={shown} written {row.t - times[index]:.1f} s after the "
                         "meter sent it"
