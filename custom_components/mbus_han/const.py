@@ -42,3 +42,14 @@ DEFAULT_BAUDRATE: Final = 2400
 DEFAULT_SCAN_INTERVAL: Final = timedelta(minutes=15)
 MIN_SCAN_INTERVAL: Final = timedelta(seconds=10)
 MAX_SCAN_INTERVAL: Final = timedelta(days=1)
+
+# HAN options (issue 17). The settlement period is shared by the capacity tariff and by the
+# energy booked per period: Norway settles per 15 minutes from 2025-2026 on, per hour before.
+CONF_SETTLEMENT_MINUTES: Final = "settlement_minutes"
+DEFAULT_SETTLEMENT_MINUTES: Final = 60
+SETTLEMENT_MINUTES: Final = (60, 15)
+CONF_CAPACITY: Final = "capacity_tariff"  # bool: the capacity-tariff sensors are wanted
+CONF_CAPACITY_LADDER: Final = "capacity_ladder"  # list of step upper bounds in kW
+CONF_PRICE_ENTITY: Final = "price_entity"  # energy price sensor (e.g. Nord Pool), per kWh
+CONF_GRID_ENERGY_PRICE: Final = "grid_energy_price"  # grid's energy part, per kWh
+CONF_STEP_PRICES: Final = "step_prices"  # price per month of each step, same order as ladder
