@@ -76,3 +76,32 @@ def test_what_is_no_recurring_date_stays_invalid(raw):
 def test_the_table_says_it_recurs():
     telegram = decode_user_data(0x78, bytes.fromhex("02 6C E1 F1"))
     assert "YYYY-01-01 (yearly)" in format_table(telegram)
+
+
+def test_type_i_every_year_to_the_second():
+    # Type I (48 bit): second 30 (1E), minute 45 (2D), hour 13 with no day of week (0D), then
+    # the type G date bytes E1 F1 (year 127, month 1, day 1), then the week byte. Its date
+    # bits are those of types G and F, so year 127 recurs as there.
+    record = one("06 6D 1E 2D 0D E1 F1 00")
+    assert record.value == PeriodicDate(month=1, day=1, hour=13, minute=45, second=30)
+    assert str(record.value) == "YYYY-01-01T13:45:30"
+    assert record_to_json(record)["value"] == {
+        "periodic": "yearly",
+        "month": 1,
+        "day": 1,
+        "time": "13:45:30",
+    }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "06 6D 1E AD 0D E1 F1 00",  # the invalid bit of type I (byte 1 bit 7)
+        "06 6D 3C 2D 0D E1 F1 00",  # second 60 is no time of day
+        "06 6D 1E 2D 0D E1 F0 00",  # year 127, month 0: no month
+    ],
+)
+def test_type_i_without_a_recurring_date_stays_invalid(raw):
+    record = one(raw)
+    assert record.value is None
+    assert record.error

@@ -79,7 +79,7 @@ def _date_fields(low: int, high: int) -> tuple[int, int, int]:
     return ((low & 0xE0) >> 5) | ((high & 0xF0) >> 1), high & 0x0F, low & 0x1F
 
 
-def _periodic(month: int, day: int, year: int, time: tuple[int, int] | None) -> PeriodicDate | None:
+def _periodic(month: int, day: int, year: int, time: tuple[int, ...] | None) -> PeriodicDate | None:
     """The recurring date the fields mark, or None (a calendar date, or no valid date).
 
     Only year 127 makes a date recurring here; within it, month 15 and day 0 leave the
@@ -88,12 +88,16 @@ def _periodic(month: int, day: int, year: int, time: tuple[int, int] | None) -> 
     """
     if year != _EVERY_YEAR or not (1 <= month <= 12 or month == _EVERY_MONTH):
         return None  # a calendar date, or none at all: the calendar check says which
-    hour, minute = time if time is not None else (None, None)
+    hour = minute = second = None
+    if time is not None:  # (hour, minute) of type F, (hour, minute, second) of type I
+        hour, minute = time[0], time[1]
+        second = time[2] if len(time) > 2 else None
     return PeriodicDate(
         month=None if month == _EVERY_MONTH else month,
         day=None if day == _EVERY_DAY else day,
         hour=hour,
         minute=minute,
+        second=second,
     )
 
 
@@ -139,8 +143,12 @@ def decode_date_time_f(data: bytes) -> dt.datetime | PeriodicDate | InvalidValue
         return InvalidValue("not a calendar date and time", shown)
 
 
-def decode_date_time_i(data: bytes) -> dt.datetime | InvalidValue:
-    """Type I: 48-bit date and time to the second (EN 13757-3:2013)."""
+def decode_date_time_i(data: bytes) -> dt.datetime | PeriodicDate | InvalidValue:
+    """Type I: 48-bit date and time to the second (EN 13757-3:2013), or a recurring one.
+
+    Its date bits are those of types G and F, so year 127 means "every year" here too, read
+    as for type F: only with a valid time of day (to the second).
+    """
     shown = data[::-1].hex().upper()
     if data[1] & 0x80:
         return InvalidValue("date/time marked invalid by the meter", shown)
@@ -150,6 +158,10 @@ def decode_date_time_i(data: bytes) -> dt.datetime | InvalidValue:
     day = data[3] & 0x1F
     month = data[4] & 0x0F
     year = ((data[3] & 0xE0) >> 5) | ((data[4] & 0xF0) >> 1)
+    if hour < 24 and minute < 60 and second < 60:  # a recurring date needs a time of day
+        periodic = _periodic(month, day, year, (hour, minute, second))
+        if periodic is not None:
+            return periodic
     if year > 99:
         return InvalidValue("date has a year beyond 99", shown)
     try:

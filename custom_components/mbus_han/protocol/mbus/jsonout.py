@@ -44,6 +44,8 @@ def periodic_date_to_json(date: PeriodicDate) -> dict[str, Any]:
         shown["day"] = date.day
     if date.hour is not None:
         shown["time"] = f"{date.hour:02d}:{date.minute or 0:02d}"
+        if date.second is not None:
+            shown["time"] += f":{date.second:02d}"
     return shown
 
 

@@ -19,7 +19,7 @@ from .manufacturer import secondary_address_text
 
 @dataclass(frozen=True, slots=True)
 class PeriodicDate:
-    """A date that recurs every year (EN 13757-3 annex A, types G and F: year 127).
+    """A date that recurs every year (EN 13757-3 annex A, types G, F and I: year 127).
 
     Billing meters send their yearly due date so, e.g. every year on 1 January (``E1 F1``).
     None leaves the month (15) or day (0) open as well. It is no point in time, so it is kept
@@ -30,6 +30,7 @@ class PeriodicDate:
     day: int | None
     hour: int | None = None  # type F: the time of day it recurs at
     minute: int | None = None
+    second: int | None = None  # type I: to the second
 
     @property
     def period(self) -> str:
@@ -43,6 +44,8 @@ class PeriodicDate:
         month = "MM" if self.month is None else f"{self.month:02d}"
         day = "DD" if self.day is None else f"{self.day:02d}"
         time = "" if self.hour is None else f"T{self.hour:02d}:{self.minute or 0:02d}"
+        if self.second is not None:
+            time += f":{self.second:02d}"
         return f"YYYY-{month}-{day}{time}"
 
 
