@@ -4,10 +4,13 @@ Inputs are corpus frames with one field changed; expected values come from the c
 README's rules (Swedish Kamstrup counts Wh where Norwegian units count 10 Wh).
 """
 
+from datetime import datetime
+
 import pytest
 from han_corpus import BY_NAME, expected_values, raw
 
 from custom_components.mbus_han.protocol.errors import DecodeError, NoKnownValuesError
+from custom_components.mbus_han.protocol.han import encode as e
 from custom_components.mbus_han.protocol.han.decoder import decode_llc, decode_message
 from custom_components.mbus_han.protocol.han.hdlc import parse_hdlc_frame
 
@@ -89,3 +92,78 @@ def test_non_finite_float_is_left_out() -> None:
     # List 1 holds nothing else, so the push has no value left: an error, not an empty reading.
     with pytest.raises(NoKnownValuesError, match="not a finite number"):
         decode_llc(payload.replace(bytes.fromhex("0600000118"), bytes.fromhex("177FC00000")))
+
+
+def _danish_kamstrup_push(energies: tuple[int, int, int, int]) -> bytes:
+    """Kamstrup's Danish 10-second push, built from its published description.
+
+    Content and order: amsreader-firmware's wiki page "Meter behaviour" (Denmark: list
+    version, the four energy totals, meter ID 1, four powers, the clock, voltages, currents,
+    phase powers, power factors, phase export powers, phase energies); encoding as in the
+    Danish capture in amsreader-firmware issue #216 (a structure of 65 elements: the list
+    version unnamed, then 32 OBIS/value pairs with B = 1; totals and the meter number as
+    double-long-unsigned, voltages and power factors as long-unsigned). It names no meter
+    type. The numbers are ours.
+    """
+    clock = e.date_time(datetime(2022, 2, 1, 9, 17, 20))
+    a_plus, a_minus, r_plus, r_minus = energies
+    pairs = [
+        ("1-1:1.8.0.255", e.u32(a_plus)),
+        ("1-1:2.8.0.255", e.u32(a_minus)),
+        ("1-1:3.8.0.255", e.u32(r_plus)),
+        ("1-1:4.8.0.255", e.u32(r_minus)),
+        ("1-1:0.0.1.255", e.u32(26733640)),
+        ("1-1:1.7.0.255", e.u32(373)),
+        ("1-1:2.7.0.255", e.u32(0)),
+        ("1-1:3.7.0.255", e.u32(12)),
+        ("1-1:4.7.0.255", e.u32(100)),
+        ("0-1:1.0.0.255", e.octets(clock)),
+        *((f"1-1:{c}.7.0.255", e.u16(v)) for c, v in ((32, 233), (52, 232), (72, 234))),
+        *((f"1-1:{c}.7.0.255", e.u32(v)) for c, v in ((31, 174), (51, 60), (71, 40))),
+        *((f"1-1:{c}.7.0.255", e.u32(v)) for c, v in ((21, 300), (41, 50), (61, 23))),
+        *((f"1-1:{c}.7.0.255", e.u16(v)) for c, v in ((33, 74), (53, 36), (73, 25), (13, 50))),
+        *((f"1-1:{c}.7.0.255", e.u32(0)) for c in (22, 42, 62)),
+        *((f"1-1:{c}.8.0.255", e.u32(v)) for c, v in ((22, 1), (42, 2), (62, 3))),
+        *((f"1-1:{c}.8.0.255", e.u32(v)) for c, v in ((21, 4), (41, 5), (61, 6))),
+    ]
+    assert len(pairs) == 32  # 1 + 2 x 32 = 65 elements, as in the capture
+    items = [e.visible("Kamstrup_V0001")]
+    for code, value in pairs:
+        items += [e.obis(code), value]
+    return e.llc(e.data_notification(e.structure(*items), clock, "length"))
+
+
+def test_danish_kamstrup_energy_is_counted_in_10_wh() -> None:
+    """Danish Kamstrup (OMNIPOWER, Radius and other grid companies): raw x 10 Wh.
+
+    Evidence (no Kamstrup or Energinet document with the scaling is public): the decoders
+    written for Danish meters multiply the totals by 10 to get Wh (Asbjoern's
+    Kamstrup-Radius-Interface, mbusparser.cpp: ``activeImportWh = ... * 10``; the ESPHome
+    and ESP8266 projects of Danish users built on it), as amsreader-firmware does for every
+    Kamstrup (IEC6205675.cpp: ``activeImportCounter *= 10``), whose maintainers answer the
+    Swedish 10x reports (#239, #421, #874) with "quite a number [of readers] in Denmark and
+    Norway ... the accumulated value is correct". The Danish list names no meter type, so
+    the Swedish Wh variant (type ``...09x``) cannot apply to it.
+    """
+    reading = decode_llc(_danish_kamstrup_push((1234567, 2345, 34567, 45678)))
+    assert reading.meter.manufacturer == "Kamstrup"
+    assert reading.meter.meter_type is None
+    # 1-1:0.0.1.255 (an integer) is not taken as the meter id: Danish meters have had devices
+    # named after their config entry (as Swedish Aidon's) since 0.1, and must keep them.
+    assert reading.meter.meter_id is None
+    expected = {
+        "1-1:1.8.0.255": 12345670,  # 1234567 x 10 Wh = 12 345.67 kWh
+        "1-1:2.8.0.255": 23450,
+        "1-1:3.8.0.255": 345670,
+        "1-1:4.8.0.255": 456780,
+    }
+    for code, wh in expected.items():
+        assert reading.values[code].value == wh
+    assert reading.values["1-1:1.8.0.255"].unit.value == "Wh"
+    # Powers in W, currents in 0.01 A, voltages in V as in Norway (the same decoders).
+    assert reading.values["1-1:1.7.0.255"].value == 373
+    assert reading.values["1-1:31.7.0.255"].value == pytest.approx(1.74)
+    assert reading.values["1-1:32.7.0.255"].value == 233
+    # Power factors and per-phase energies have no published scaling: left out, not guessed.
+    assert "1-1:33.7.0.255" not in reading.values
+    assert "1-1:21.8.0.255" not in reading.values

@@ -117,8 +117,10 @@ KAMSTRUP_V1 = ListSpec(
         **_POWERS,
         Quantity.CURRENT: -2,  # 0.01 A
         Quantity.VOLTAGE: 0,  # 1 V
-        # 10 Wh in Norway (Kamstrup's NVE list), and in Denmark as far as known: amsreader
-        # reads every Kamstrup so and only Swedish users report totals 10x off (docs/han.md)
+        # 10 Wh in Norway (Kamstrup's NVE list) and in Denmark, whose list names no meter
+        # type (so no variant applies): the Danish decoders written for Radius's meters
+        # multiply by 10 to Wh, as amsreader does for every Kamstrup; only Swedish units
+        # (below) count Wh (evidence in docs/han.md, test in tests/han/test_han_lists.py)
         **_energies(1),
     },
     variants=(
