@@ -20,6 +20,7 @@ from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
+from .mqtt_source import MqttUnavailableError
 from .protocol.errors import TransportError
 from .redact import redact_text, shown_port, unsecret_entry_identity
 
@@ -165,6 +166,12 @@ async def _open_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> HanCoordi
     coordinator = HanCoordinator(hass, entry)
     try:
         await coordinator.async_open()
+    except MqttUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="mqtt_unavailable",
+            translation_placeholders={"port": entry.data[CONF_PORT]},
+        ) from err
     except TransportError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
@@ -174,7 +181,8 @@ async def _open_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> HanCoordi
                 "error": redact_text(str(err), entry.data[CONF_PORT]),
             },
         ) from err
-    coordinator.port_device_id = _register_port_device(hass, entry, "HAN")
+    model = "HAN over MQTT" if coordinator.mqtt else "HAN"
+    coordinator.port_device_id = _register_port_device(hass, entry, model)
     return coordinator
 
 

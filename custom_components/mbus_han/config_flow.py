@@ -48,9 +48,12 @@ from .const import (
     CONF_METER,
     CONF_METERS,
     CONF_PARITY,
+    CONF_PAYLOAD_FORMAT,
     CONF_PORT,
     CONF_SCAN_INTERVAL,
     CONF_SETUP_METHOD,
+    CONF_SOURCE,
+    CONF_TOPIC,
     CONF_TRANSPORT,
     DEFAULT_BAUDRATE,
     DEFAULT_SCAN_INTERVAL,
@@ -67,9 +70,12 @@ from .const import (
     MBUS_BAUD_RATES,
     METER_AUTO,
     MIN_SCAN_INTERVAL,
+    SOURCE_MQTT,
+    STEP_HAN_MQTT,
 )
 from .han_coordinator import KEY_ERRORS, SILENCE_TIMEOUT
 from .mbus_coordinator import MbusCoordinator
+from .mqtt_source import MqttUnavailableError, async_mqtt_available, async_probe_topic, topic_error
 from .protocol.errors import (
     AuthenticationTagError,
     BusError,
@@ -84,6 +90,7 @@ from .protocol.errors import (
 )
 from .protocol.han import SecurityKeys, Transport
 from .protocol.han.listen import wait_for_push
+from .protocol.han.payload import PayloadFormat
 from .protocol.mbus.master import MbusMaster, parse_address
 from .protocol.mbus.requests import RequestError
 from .protocol.mbus.scan import FoundMeter, scan_secondary
@@ -254,6 +261,10 @@ _KEY_FIELDS: dict[Any, Any] = {
 }
 
 
+def _mqtt_schema() -> vol.Schema:
+    return vol.Schema({vol.Required(CONF_TOPIC): TextSelector(), **_KEY_FIELDS})
+
+
 def _without_keys(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name not in (CONF_KEY, CONF_AUTH_KEY)}
 
@@ -322,6 +333,66 @@ def _log_crash(err: Exception, raw: bytes) -> None:
     _LOGGER.error("The decoder failed on %s", raw.hex(" ").upper(), exc_info=err)
 
 
+@dataclass(frozen=True, slots=True)
+class _HanMqttTestResult:
+    """What listening to an MQTT topic found: the payload format and framing, or the error."""
+
+    payload_format: PayloadFormat = PayloadFormat.RAW
+    transport: Transport = Transport.HDLC
+    error: str | None = None
+    detail: str = ""
+
+
+async def _han_mqtt_test(hass: HomeAssistant, topic: str, keys: SecurityKeys) -> _HanMqttTestResult:
+    """Wait for one valid push on ``topic``; learn the payload format and the framing.
+
+    The deadline is a serial port's: a reader publishes every push the meter makes, so
+    three list-2 intervals without a valid one mean a wrong topic or a reader not sending.
+    """
+    try:
+        found = await async_probe_topic(
+            hass,
+            topic,
+            lambda transport: SupervisedDecoder(transport, keys, _log_crash),
+            timeout=HAN_TEST_TIMEOUT,
+            fatal=(*KEY_ERRORS, DecoderCrash),
+        )
+    except TimeoutError:
+        return _HanMqttTestResult(error="no_mqtt_data")
+    except MqttUnavailableError as err:
+        return _HanMqttTestResult(error="mqtt_unavailable", detail=str(err))
+    except ProtocolError as err:
+        _LOGGER.debug("Listening to %s failed: %s", topic, err)
+        return _HanMqttTestResult(error=_error_key(err), detail=str(err))
+    return _HanMqttTestResult(found.payload_format, found.transport)
+
+
+def _han_mqtt_entry_data(
+    topic: str, user_input: Mapping[str, Any], found: _HanMqttTestResult
+) -> dict[str, Any]:
+    """A HAN entry whose port is an MQTT topic (the make only sets a serial line: none)."""
+    data: dict[str, Any] = {
+        CONF_KIND: KIND_HAN,
+        CONF_SOURCE: SOURCE_MQTT,
+        CONF_PORT: topic,
+        CONF_METER: METER_AUTO,
+        CONF_TRANSPORT: found.transport.value,
+        CONF_PAYLOAD_FORMAT: found.payload_format.value,
+    }
+    for field in (CONF_KEY, CONF_AUTH_KEY):
+        if text := "".join((user_input.get(field) or "").split()):
+            data[field] = text.upper()
+    return data
+
+
+def _is_mqtt(entry: MbusHanConfigEntry) -> bool:
+    return bool(entry.data.get(CONF_SOURCE) == SOURCE_MQTT)
+
+
+def _mqtt_title(topic: str) -> str:
+    return f"HAN MQTT {topic}"
+
+
 class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add one port: an M-Bus meter bus or a smart meter's HAN port."""
 
@@ -351,7 +422,52 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """What is on the port: an M-Bus meter bus, or a smart meter's HAN port."""
-        return self.async_show_menu(step_id="user", menu_options=[KIND_MBUS, KIND_HAN])
+        return self.async_show_menu(
+            step_id="user", menu_options=[KIND_MBUS, KIND_HAN, STEP_HAN_MQTT]
+        )
+
+    async def async_step_han_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A meter elsewhere: its HAN frames on an MQTT topic, through Home Assistant's MQTT.
+
+        The topic is listened to until a valid push arrives; the format of the message it came
+        in (raw, hex or a JSON wrapper) is kept and said in the success message.
+        """
+        if not await async_mqtt_available(self.hass):
+            return self.async_abort(reason="mqtt_not_configured")
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            topic = user_input[CONF_TOPIC].strip()
+            keys, errors = _han_keys(user_input)
+            if (reason := topic_error(topic)) is not None:
+                errors[CONF_TOPIC] = "invalid_topic"
+                placeholders["error"] = reason
+            elif not errors:
+                await self.async_set_unique_id(topic)
+                self._abort_if_unique_id_configured()
+                found = await _han_mqtt_test(self.hass, topic, keys)
+                if found.error is None:
+                    return self.async_create_entry(
+                        title=_mqtt_title(topic),
+                        data=_han_mqtt_entry_data(topic, user_input, found),
+                        description=f"mqtt_{found.payload_format.value}",
+                        description_placeholders={
+                            "topic": topic,
+                            "framing": found.transport.value.upper(),
+                        },
+                    )
+                errors["base"] = found.error
+                placeholders["error"] = found.detail
+        return self.async_show_form(
+            step_id=STEP_HAN_MQTT,
+            data_schema=self.add_suggested_values_to_schema(
+                _mqtt_schema(), _without_keys(user_input or {})
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def async_step_han(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the HAN port, the meter make and the keys of an encrypted meter."""
@@ -582,6 +698,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Move the bus to another port (e.g. the adapter moved), keeping its meters."""
         entry = self._get_reconfigure_entry()
+        if _is_mqtt(entry):
+            return await self.async_step_reconfigure_han_mqtt()
         if entry.data[CONF_KIND] == KIND_HAN:
             return await self.async_step_reconfigure_han()
         errors: dict[str, str] = {}
@@ -679,6 +797,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         placeholders = {"port": shown_port(entry.data[CONF_PORT]), "error": ""}
+        if user_input is not None and _is_mqtt(entry):
+            return await self._reauth_mqtt(entry, user_input)
         if user_input is not None:
             keys, errors = _han_keys(user_input)
             if not errors:
@@ -698,6 +818,66 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _reauth_mqtt(
+        self, entry: MbusHanConfigEntry, user_input: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """New keys for a meter read over MQTT: its topic is listened to once to check.
+
+        The entry keeps running meanwhile: a topic, unlike a serial port, has many readers.
+        """
+        topic = entry.data[CONF_PORT]
+        keys, errors = _han_keys(user_input)
+        placeholders = {"port": topic, "error": ""}
+        if not errors:
+            found = await _han_mqtt_test(self.hass, topic, keys)
+            if found.error is None:
+                return self.async_update_reload_and_abort(
+                    entry, data=_han_mqtt_entry_data(topic, user_input, found)
+                )
+            errors["base"] = found.error
+            placeholders["error"] = found.detail
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(_KEY_FIELDS),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure_han_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the topic of a meter read over MQTT, or its keys."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            topic = user_input[CONF_TOPIC].strip()
+            keys, errors = _han_keys(user_input)
+            if (reason := topic_error(topic)) is not None:
+                errors[CONF_TOPIC] = "invalid_topic"
+                placeholders["error"] = reason
+            elif not errors:
+                if topic != entry.data[CONF_PORT]:
+                    await self.async_set_unique_id(topic)
+                    self._abort_if_unique_id_configured()
+                found = await _han_mqtt_test(self.hass, topic, keys)
+                if found.error is None:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=topic,
+                        title=_mqtt_title(topic),
+                        data=_han_mqtt_entry_data(topic, user_input, found),
+                    )
+                errors["base"] = found.error
+                placeholders["error"] = found.detail
+        suggested = _without_keys(user_input or {CONF_TOPIC: entry.data[CONF_PORT]})
+        return self.async_show_form(
+            step_id="reconfigure_han_mqtt",
+            data_schema=self.add_suggested_values_to_schema(_mqtt_schema(), suggested),
             errors=errors,
             description_placeholders=placeholders,
         )

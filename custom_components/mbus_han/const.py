@@ -14,6 +14,15 @@ CONF_KIND: Final = "kind"
 KIND_MBUS: Final = "mbus"  # a wired M-Bus meter bus: we are the master and poll
 KIND_HAN: Final = "han"  # a smart meter's HAN port: the meter pushes, we listen
 
+# HAN: where the meter's bytes come from: a serial port (the default, also for entries made
+# before MQTT sources existed) or an MQTT topic, which the entry's "port" then names.
+CONF_SOURCE: Final = "source"
+SOURCE_SERIAL: Final = "serial"
+SOURCE_MQTT: Final = "mqtt"
+CONF_PAYLOAD_FORMAT: Final = "payload_format"  # HAN over MQTT: raw, hex or json (the flow finds it)
+CONF_TOPIC: Final = "topic"  # flow field: the MQTT topic (stored as the entry's port)
+STEP_HAN_MQTT: Final = "han_mqtt"  # the set-up menu's third kind: HAN frames from MQTT
+
 CONF_PORT: Final = "port"
 CONF_BAUDRATE: Final = "baudrate"
 CONF_PARITY: Final = "parity"

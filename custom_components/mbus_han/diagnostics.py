@@ -108,6 +108,7 @@ def _han(coordinator: HanCoordinator) -> dict[str, Any]:
             "listener": asdict(coordinator.stats),
             "stream": asdict(coordinator.decoder.stats),
             "last_update_success": coordinator.last_update_success,
+            **({"mqtt": asdict(coordinator.mqtt_counters)} if coordinator.mqtt else {}),
         },
         "meter": reading_to_json(merged),
         "last_bytes": bytes(coordinator.raw_bytes).hex(" ").upper(),

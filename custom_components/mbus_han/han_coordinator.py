@@ -21,11 +21,14 @@ from .const import (
     CONF_AUTH_KEY,
     CONF_KEY,
     CONF_PARITY,
+    CONF_PAYLOAD_FORMAT,
     CONF_PORT,
+    CONF_SOURCE,
     CONF_TRANSPORT,
     DOMAIN,
     HAN_BAUDRATE,
     HAN_DEFAULT_PARITY,
+    SOURCE_MQTT,
 )
 from .issues import (
     clear_key_problem,
@@ -33,6 +36,7 @@ from .issues import (
     report_key_problem,
     report_port_permission,
 )
+from .mqtt_source import MqttCounters, MqttSource
 from .protocol.errors import (
     AuthenticationTagError,
     DecodeError,
@@ -52,6 +56,7 @@ from .protocol.han import (
 )
 from .protocol.han.clock import MeterClock
 from .protocol.han.listen import listen
+from .protocol.han.payload import PayloadFormat
 from .protocol.transport import SerialPort, SerialSettings, open_port
 from .redact import redact_text, shown_port
 from .supervisor import CrashLog, DecoderCrash, SupervisedDecoder, call_listeners_isolated
@@ -136,8 +141,16 @@ class HanStats:
     listener_restarts: int = 0  # times the listening loop itself failed and was restarted
 
 
+# Where the bytes come from: a serial port (or gateway), or an MQTT topic read like one.
+type ByteSource = SerialPort | MqttSource
+
+
 class HanCoordinator(DataUpdateCoordinator[HanData]):
-    """One HAN port: owns the listening task; entities subscribe as to any coordinator."""
+    """One HAN port: owns the listening task; entities subscribe as to any coordinator.
+
+    The port is a serial port, or an MQTT topic a reader near the meter publishes the port's
+    bytes to (``source: mqtt``, the topic in ``port``): everything after ``read`` is the same.
+    """
 
     config_entry: MbusHanConfigEntry
     _unknown_push_logged = False  # a meter layout we cannot read: warn once, count every push
@@ -152,6 +165,8 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         )
         self.port: str = entry.data[CONF_PORT]  # to open; never shown (it may hold a key)
         self.shown_port = shown_port(self.port)
+        self.mqtt = entry.data.get(CONF_SOURCE) == SOURCE_MQTT
+        self.mqtt_counters = MqttCounters()  # kept across resubscriptions, for diagnostics
         self.settings = SerialSettings(
             HAN_BAUDRATE, parity=entry.data.get(CONF_PARITY, HAN_DEFAULT_PARITY)
         )
@@ -166,7 +181,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             on_crash=lambda err, raw: self._crashed("decoding a push", err, raw),
         )
         self.data = HanData()
-        self._port: SerialPort | None = None
+        self._port: ByteSource | None = None
         self._task: asyncio.Task[None] | None = None
         self._restart: asyncio.TimerHandle | None = None  # a dead listener's restart
         self._outage_logged = False
@@ -234,8 +249,11 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self._task = None
         await self._close()
 
-    async def _open(self) -> SerialPort:
+    async def _open(self) -> ByteSource:
         self.stats.connects += 1
+        if self.mqtt:
+            payload_format = PayloadFormat(self.config_entry.data[CONF_PAYLOAD_FORMAT])
+            return await MqttSource.open(self.hass, self.port, payload_format, self.mqtt_counters)
         try:
             port = await open_port(self.port, self.settings)
         except PortPermissionError:
@@ -300,7 +318,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
                 self._set_outage("han_silent", f"{SILENCE_TIMEOUT:.0f} s")
                 # Reopen: a gateway's TCP connection can die without a word.
 
-    async def _listen(self, port: SerialPort) -> bool:
+    async def _listen(self, port: ByteSource) -> bool:
         """Decode pushes until the port fails (raises) or the meter is silent (True)."""
         self.decoder.reset()  # no half frame from before
 
@@ -313,7 +331,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             read,
             self.decoder,
             self._on_result,
-            char_time=self.settings.char_time(),
+            char_time=port.char_time if isinstance(port, MqttSource) else self.settings.char_time(),
             silence_timeout=SILENCE_TIMEOUT,
         )
         return outcome.silent

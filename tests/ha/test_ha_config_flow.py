@@ -31,7 +31,7 @@ async def _menu(hass: HomeAssistant, kind: str) -> dict:
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["mbus", "han"]
+    assert result["menu_options"] == ["mbus", "han", "han_mqtt"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": kind}
     )
