@@ -1,13 +1,19 @@
 """The protocol package never imports Home Assistant (CONTRIBUTING.md: where the layers meet).
 
-It runs outside Home Assistant (command-line tools, simulators, benchmarks) and is tested
-without it, so a stray ``homeassistant`` import there would only show up in a user's install.
+It runs outside Home Assistant (command-line tools, simulators, benchmarks, the MQTT bridge in
+protocol/bridge/, installed by ``pip install .``) and is tested without it, so a stray
+``homeassistant`` import there would only show up in a user's install.
 """
 
 import ast
+import os
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-PROTOCOL = Path(__file__).resolve().parents[1] / "custom_components" / "mbus_han" / "protocol"
+ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = ROOT / "custom_components" / "mbus_han" / "protocol"
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -34,3 +40,70 @@ def test_protocol_package_does_not_import_home_assistant() -> None:
         for path in files
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
+
+
+def test_protocol_package_imports_only_itself_and_what_pip_installs() -> None:
+    """``pip install .`` installs protocol/ as the package ``mbus_han`` (pyproject.toml).
+
+    So nothing in it may import ``custom_components`` by name, and the bridge's extras (aiomqtt,
+    PyYAML) are imported only where used: the other tools run without them.
+    """
+    allowed = {"cryptography", "serialx"}
+    stdlib = set(sys.stdlib_module_names)
+    optional = {"aiomqtt", "yaml"}
+    found: dict[str, set[str]] = {}
+    for path in sorted(PROTOCOL.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        top_level = {node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)}
+        for node in ast.walk(tree):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                else []
+            )
+            for name in names:
+                root = name.split(".")[0]
+                if root in stdlib or root in allowed:
+                    continue
+                if root in optional and node not in top_level:
+                    continue  # imported where it is used
+                found.setdefault(str(path.relative_to(PROTOCOL)), set()).add(name)
+    assert found == {}
+
+
+def test_pip_installs_every_protocol_package() -> None:
+    """pyproject.toml lists each sub-package of protocol/ (a new one would be left out)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = config["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"mbus_han": "custom_components/mbus_han/protocol"}
+    packages = {
+        ".".join(("mbus_han", *init.parent.relative_to(PROTOCOL).parts))
+        for init in PROTOCOL.rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == packages
+    assert config["project"]["scripts"] == {"mbus-han": "mbus_han.cli:main"}
+
+
+def test_installed_command_runs_without_home_assistant(tmp_path: Path) -> None:
+    """The protocol package laid out as ``pip install .`` does; Home Assistant unimportable."""
+    (tmp_path / "mbus_han").symlink_to(PROTOCOL)
+    (tmp_path / "homeassistant").mkdir()
+    (tmp_path / "homeassistant" / "__init__.py").write_text("raise ImportError('no HA here')\n")
+    example = PROTOCOL / "bridge" / "example.yaml"
+    script = (
+        "import sys; from mbus_han.cli import main; "
+        f"code = main(['bridge', {str(example)!r}, '--check']); "
+        "assert not any(m.startswith('homeassistant') for m in sys.modules); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout

@@ -1,8 +1,9 @@
 """One command-line entry point for every tool: ``python -m custom_components.mbus_han``.
 
-Commands are grouped by protocol (``mbus ...``, ``han ...``). Each command module exposes
-``register(group_subparsers)``, which adds its sub-command and sets ``handler`` to a function
-taking the parsed arguments and returning the process exit code.
+Installed with ``pip install .``, the same entry point is the ``mbus-han`` command.
+Commands are grouped by protocol (``mbus ...``, ``han ...``); ``bridge`` stands alone. Each
+command module exposes ``register(group_subparsers)``, which adds its sub-command and sets
+``handler`` to a function taking the parsed arguments and returning the process exit code.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ def open_input(name: str) -> Iterator[TextIO]:
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser with every group and command."""
     parser = argparse.ArgumentParser(
-        prog="python -m custom_components.mbus_han",
+        # the installed command (pip install .) or the module in a checkout
+        prog="mbus-han"
+        if os.path.basename(sys.argv[0]) == "mbus-han"
+        else "python -m custom_components.mbus_han",
         description="M-Bus & HAN meter tools: decode, scan, read, listen and simulate.",
     )
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
@@ -71,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         for module_name in modules:
             module = importlib.import_module(f"{__name__}.{module_name}")
             module.register(commands)
+    # Commands without a group: the bridge runs every protocol.
+    importlib.import_module(f"{__name__}.bridge").register(groups)
     return parser
 
 
