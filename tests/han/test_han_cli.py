@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from han_corpus import BY_NAME
 
 from custom_components.mbus_han.protocol.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
@@ -80,8 +81,11 @@ def test_bad_key_is_a_usage_error(capsys, tmp_path) -> None:
     assert code == EXIT_USAGE
 
 
-def test_simulate_on_a_pty_prints_its_path(capsys) -> None:
-    code = main(["han", "simulate", "kamstrup", "--count", "2", "--time-scale", "0"])
+@pytest.mark.parametrize(
+    "extra", [["kamstrup"], ["ma309", "--transport", "mbus", "--key", "00" * 16], ["landisgyr"]]
+)
+def test_simulate_on_a_pty_prints_its_path(capsys, extra) -> None:
+    code = main(["han", "simulate", *extra, "--count", "2", "--time-scale", "0"])
     assert code == EXIT_OK
     assert capsys.readouterr().out.startswith("/dev/")
 

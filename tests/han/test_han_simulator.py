@@ -18,6 +18,7 @@ from custom_components.mbus_han.protocol.han.decoder import (
     Transport,
     decode_message,
 )
+from custom_components.mbus_han.protocol.han.hdlc import parse_hdlc_frame
 from custom_components.mbus_han.protocol.han.simulator import Faults, HanSimulator, Maker, Wiring
 from custom_components.mbus_han.protocol.mbus.framer import MbusFramer
 from custom_components.mbus_han.protocol.simio import open_pty
@@ -172,3 +173,65 @@ async def test_run_on_a_pty_at_a_scaled_pace() -> None:
     finally:
         os.close(fd)
         await endpoint.close()
+
+
+def test_ma309_layout_as_the_austrian_interface_descriptions() -> None:
+    # Salzburg Netz / TINETZ: M-Bus long frames, AES-GCM without tag (security 0x20), a body
+    # that opens with the clock code and the clock as loose elements, then one structure
+    # {OBIS, value, {scaler, unit}} per value. Ground truth: the simulator's own physics.
+    keys = SecurityKeys(KEY)
+    sim = HanSimulator(Maker.KAIFA_MA309, keys=keys, transport=Transport.MBUS, start=START, seed=6)
+    push = next(sim.pushes())
+    plain = sim.apdu(3, push.moment)
+    body = plain[plain.index(b"\x02", 18) :]  # after 0F, invoke id, 0C + date-time
+    assert body[:12] == bytes.fromhex("02 10 09 06 0000010000FF 09 0C".replace(" ", ""))
+    assert bytes.fromhex("02 03 09 06 0100200700FF 12") in body  # 1-0:32.7.0 structure
+    assert push.data[0] == 0x68
+    assert len(MbusFramer().feed(push.data)) == 2  # about 370 octets: two long frames
+    reading = HanStreamDecoder(Transport.MBUS, keys).feed(push.data)[0]
+    assert reading.security is not None
+    assert not reading.security.authenticated  # no tag
+    assert reading.meter.manufacturer == "Kaifa"  # KFM, from the logical device name
+    assert reading.meter.meter_id == "1KFM0200234804"
+    physics = sim.physics
+    assert reading.values["1-0:32.7.0.255"].value == pytest.approx(physics.voltage[0], abs=0.05)
+    assert reading.values["1-0:31.7.0.255"].value == pytest.approx(physics.current(0), abs=0.005)
+    assert reading.values["1-0:1.7.0.255"].value == physics.active_import
+    assert reading.values["1-0:1.8.0.255"].value == int(physics.energy_import_wh)
+    assert reading.clock is not None
+    assert reading.clock.isoformat == push.moment.isoformat()
+
+
+@pytest.mark.parametrize("keys", [None, SecurityKeys(KEY, AUTH)])
+def test_landis_gyr_pushes_descriptors_in_blocks_over_several_frames(keys) -> None:
+    # Blue Book push setup: the capture-object list {class id, OBIS, attribute, data index}
+    # first, then the values in that order; Green Book general-block-transfer: one block per
+    # HDLC frame, only the first frame with the LLC header, the last block marked.
+    sim = HanSimulator(Maker.LANDIS_GYR, keys=keys, start=START, seed=7)
+    pushes = _pushes(sim, 3)
+    assert [p.moment.second % 5 for p in pushes] == [0, 0, 0]
+    assert {(b.moment - a.moment).total_seconds() for a, b in itertools.pairwise(pushes)} == {5}
+    push = pushes[-1]
+    infos, position = [], 0
+    while position < len(push.data):  # frames by their 11-bit length field
+        size = ((push.data[position + 1] & 0x07) << 8 | push.data[position + 2]) + 2
+        infos.append(parse_hdlc_frame(push.data[position : position + size]).information)
+        position += size
+    assert len(infos) >= 3
+    assert infos[0][:3] == bytes.fromhex("E6E700")
+    blocks = [infos[0][3:], *infos[1:]]
+    assert [block[0] for block in blocks] == [0xE0] * len(blocks)
+    assert [int.from_bytes(block[2:4]) for block in blocks] == list(range(1, len(blocks) + 1))
+    assert [block[1] & 0x80 for block in blocks] == [0] * (len(blocks) - 1) + [0x80]
+    plain = sim.apdu(3, push.moment)
+    assert bytes.fromhex("02 04 12 0003 09 06 0100010800FF 0F 03 12 0000".replace(" ", "")) in plain
+    reading = HanStreamDecoder(Transport.HDLC, keys).feed(b"".join(p.data for p in pushes))[-1]
+    assert reading.meter.manufacturer == "Landis+Gyr"
+    assert reading.meter.meter_id == "LGZ1030653520967"
+    if keys is not None:
+        assert reading.security is not None
+        assert reading.security.authenticated
+    physics = sim.physics
+    assert reading.values["1-0:72.7.0.255"].value == pytest.approx(physics.voltage[2], abs=0.05)
+    assert reading.values["1-0:71.7.0.255"].value == pytest.approx(physics.current(2), abs=0.005)
+    assert reading.values["1-0:4.8.0.255"].value == int(physics.reactive_export_varh)

@@ -277,7 +277,7 @@ async def listen_port(
 def _register_simulate(commands: Commands) -> None:
     parser = commands.add_parser(
         "simulate",
-        help="play a HAN meter (Aidon, Kaifa, Kamstrup) on a pseudo-terminal or a TCP port",
+        help="play a HAN meter (Aidon, Kaifa, Kamstrup, MA309, Landis+Gyr) on a pty or TCP port",
         description=(
             "Push a meter's lists at their real intervals, with changing power, currents and "
             "voltages and rising energy counters, on a pseudo-terminal (its path is printed; "

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ..mbus.frames import LongFrame, encode_frame
 from .apdu import TAG_DATA_NOTIFICATION, TAG_GENERAL_GLO_CIPHERING
 from .cipher import SC_AUTHENTICATED, TAG_LENGTH, SecurityKeys
+from .gbt import TAG_GENERAL_BLOCK_TRANSFER
 from .hdlc import LLC_HEADER
 from .mbus_transport import CI_LAST_SEGMENT
 from .obis import parse_obis
@@ -67,6 +68,11 @@ def u16(value: int) -> bytes:
 def i16(value: int) -> bytes:
     """Long: a signed 16-bit integer."""
     return b"\x10" + struct.pack(">h", value)
+
+
+def i8(value: int) -> bytes:
+    """Integer: a signed 8-bit integer."""
+    return b"\x0f" + struct.pack(">b", value)
 
 
 def structure(*items: bytes) -> bytes:
@@ -128,6 +134,22 @@ def glo_cipher(apdu: bytes, keys: SecurityKeys, system_title: bytes, counter: in
     content = ciphertext + (tag if control & SC_AUTHENTICATED else b"")
     body = bytes((control,)) + counter.to_bytes(4) + content
     return bytes((TAG_GENERAL_GLO_CIPHERING, 8)) + system_title + length(len(body)) + body
+
+
+def general_blocks(apdu: bytes, block_data: int) -> list[bytes]:
+    """The APDU as general-block-transfer blocks of at most ``block_data`` octets each.
+
+    Green Book 9.4.6.13: ``E0``, block control (bit 7 last block, bit 6 streaming, window 0,
+    as the E450 sends), block number from 1, acknowledged block 0, then the block data as an
+    octet-string with its A-XDR length.
+    """
+    pieces = [apdu[i : i + block_data] for i in range(0, len(apdu), block_data)] or [b""]
+    blocks = []
+    for number, piece in enumerate(pieces, start=1):
+        control = 0x40 | (0x80 if number == len(pieces) else 0)
+        header = bytes((TAG_GENERAL_BLOCK_TRANSFER, control)) + number.to_bytes(2) + b"\x00\x00"
+        blocks.append(header + length(len(piece)) + piece)
+    return blocks
 
 
 def llc(apdu: bytes) -> bytes:

@@ -1,11 +1,15 @@
-"""A HAN meter that pushes Aidon, Kaifa or Kamstrup lists at their real intervals.
+"""A HAN meter that pushes Aidon, Kaifa, Kamstrup, Kaifa MA309 or Landis+Gyr data at their pace.
 
 The electrical state changes plausibly (a random walk of the load per phase, voltages around
 230 V, energy counters integrating the power, so they only ever increase). Pushes follow the
 meters' schedules in simulated time: list 1 every 2 s (Aidon 2.5 s), list 2 every 10 s at
-xx:xx:x0, list 3 at XX:00:10 (Kamstrup: list 2 every 10 s, list 3 at XX:00:05). ``time_scale``
-stretches real time (0.01 = a hundred times faster, 0 = as fast as the bytes can go). Optional
-AES-GCM encryption, M-Bus framing, and fault injection (garbage, truncation, bad CRC, silence).
+xx:xx:x0, list 3 at XX:00:10 (Kamstrup: list 2 every 10 s, list 3 at XX:00:05). The Austrian
+Kaifa MA309 (the clock code and clock loose, then one ``{OBIS, value, {scaler, unit}}``
+structure per value) and Landis+Gyr (its capture-object descriptors first, then the values,
+split by general-block-transfer over several HDLC frames) push one full list every 5 s.
+``time_scale`` stretches real time (0.01 = a hundred times faster, 0 = as fast as the bytes
+can go). Optional AES-GCM encryption, M-Bus framing, and fault injection (garbage,
+truncation, bad CRC, silence).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Maker(StrEnum):
     AIDON = "aidon"
     KAIFA = "kaifa"
     KAMSTRUP = "kamstrup"
+    KAIFA_MA309 = "ma309"  # Austria (Salzburg Netz, TINETZ, Vorarlberg), Poland
+    LANDIS_GYR = "landisgyr"  # E450: capture-object list, general-block-transfer
 
 
 class Wiring(StrEnum):
@@ -76,18 +82,36 @@ _METER_TYPES = {
     (Maker.KAMSTRUP, Wiring.THREE_PHASE): "6841131BN243101040",
     (Maker.KAMSTRUP, Wiring.IT): "6841121BN243101040",
 }
+# MA309 and Landis+Gyr name no meter type in their pushes.
+_NO_TYPE = frozenset({Maker.KAIFA_MA309, Maker.LANDIS_GYR})
 _METER_IDS = {
     Maker.AIDON: "7359992890941742",
     Maker.KAIFA: "6970631402614476",
     Maker.KAMSTRUP: "5706567271589419",
+    Maker.KAIFA_MA309: "1KFM0200234804",
+    Maker.LANDIS_GYR: "LGZ1030653520967",  # the logical device name is its identity
 }
-_FLAG_IDS = {Maker.AIDON: b"ADN", Maker.KAIFA: b"KFM", Maker.KAMSTRUP: b"KAM"}
+# Logical device names (0-0:42.0.0.255): the FLAG id, then the maker's own number.
+_LOGICAL_NAMES = {Maker.KAIFA_MA309: "KFM1200200234804", Maker.LANDIS_GYR: "LGZ1030653520967"}
+_FLAG_IDS = {
+    Maker.AIDON: b"ADN",
+    Maker.KAIFA: b"KFM",
+    Maker.KAMSTRUP: b"KAM",
+    Maker.KAIFA_MA309: b"KFM",
+    Maker.LANDIS_GYR: b"LGZ",
+}
 # HDLC addresses and control as each maker sends them (see the corpus frames).
 _HDLC = {
     Maker.AIDON: (0x20, 0x241, 0x13),
     Maker.KAIFA: (0x00, 0x80, 0x10),
     Maker.KAMSTRUP: (0x15, 0x10, 0x13),
+    Maker.KAIFA_MA309: (0x00, 0x80, 0x10),
+    Maker.LANDIS_GYR: (0x33FF, 0x01, 0x13),  # as the E450 captures: CE FF, 03, 13
 }
+# Landis+Gyr: block data per general-block-transfer block (one block per HDLC frame), about
+# what the E450 sends (frames of 0x7D-0x84 octets).
+GBT_BLOCK_DATA = 110
+_FULL_LIST_EVERY = timedelta(seconds=5)
 
 
 @dataclass(slots=True)
@@ -167,7 +191,9 @@ class HanSimulator:
         now = start or datetime.now().replace(microsecond=0)
         self.clock = now
         self.invocation_counter = 0
-        self.meter_type = _METER_TYPES[(maker, wiring)]
+        # what list 2 names as the meter type; MA309 and Landis+Gyr name none
+        self._type_text = _METER_TYPES.get((maker, wiring), "")
+        self.meter_type = None if maker in _NO_TYPE else self._type_text
         self.meter_id = _METER_IDS[maker]
         self.system_title = _FLAG_IDS[maker] + b"\x00\x00\x00\x00\x01"
 
@@ -175,6 +201,11 @@ class HanSimulator:
 
     def schedule(self) -> Iterator[tuple[datetime, int]]:
         """(meter time, list number) of every push from the start time on, forever."""
+        if self.maker in _NO_TYPE:  # every 5 s a full list: clock and counters, like a list 3
+            moment = self.clock.replace(second=self.clock.second - self.clock.second % 5)
+            while True:
+                moment += _FULL_LIST_EVERY
+                yield moment, 3
         if self.maker is Maker.KAMSTRUP:
             step = timedelta(seconds=5)
             moment = self.clock.replace(microsecond=0) + timedelta(
@@ -214,6 +245,12 @@ class HanSimulator:
         if self.maker is Maker.KAIFA:
             body = self._kaifa_body(list_number, moment)
             return enc.data_notification(body, enc.date_time(moment), "tagged")
+        if self.maker is Maker.KAIFA_MA309:
+            body = self._ma309_body(moment)
+            return enc.data_notification(body, enc.date_time(moment), "length")
+        if self.maker is Maker.LANDIS_GYR:
+            body = self._landis_gyr_body(moment)
+            return enc.data_notification(body, enc.date_time(moment), "length")
         body = self._kamstrup_body(list_number, moment)
         return enc.data_notification(body, enc.date_time(moment), "length")
 
@@ -224,6 +261,15 @@ class HanSimulator:
             apdu = enc.glo_cipher(apdu, self.keys, self.system_title, self.invocation_counter)
         if self.transport is Transport.MBUS:
             data = enc.mbus_frames(apdu)
+        elif self.maker is Maker.LANDIS_GYR:
+            destination, source, control = _HDLC[self.maker]
+            blocks = enc.general_blocks(apdu, GBT_BLOCK_DATA)
+            data = b"".join(  # only the first frame carries the LLC header
+                encode_hdlc_frame(
+                    enc.llc(block) if index == 0 else block, destination, source, control
+                )
+                for index, block in enumerate(blocks)
+            )
         else:
             destination, source, control = _HDLC[self.maker]
             data = encode_hdlc_frame(enc.llc(apdu), destination, source, control)
@@ -264,7 +310,7 @@ class HanSimulator:
         items = [
             enc.structure(enc.obis("1-1:0.2.129.255"), enc.visible("AIDON_V0001")),
             enc.structure(enc.obis("0-0:96.1.0.255"), enc.visible(self.meter_id)),
-            enc.structure(enc.obis("0-0:96.1.7.255"), enc.visible(self.meter_type)),
+            enc.structure(enc.obis("0-0:96.1.7.255"), enc.visible(self._type_text)),
             power,
             enc.structure(enc.obis("1-0:2.7.0.255"), enc.u32(0), _SU_W),
             enc.structure(enc.obis("1-0:3.7.0.255"), enc.u32(p.reactive_import), _SU_VAR),
@@ -307,7 +353,7 @@ class HanSimulator:
         items = [
             enc.octets(b"KFM_001"),
             enc.octets(self.meter_id.encode()),
-            enc.octets(self.meter_type.encode()),
+            enc.octets(self._type_text.encode()),
             enc.u32(p.active_import),
             enc.u32(0),
             enc.u32(p.reactive_import),
@@ -330,7 +376,7 @@ class HanSimulator:
             enc.obis("1-1:0.0.5.255"),
             enc.visible(self.meter_id),
             enc.obis("1-1:96.1.1.255"),
-            enc.visible(self.meter_type),
+            enc.visible(self._type_text),
             enc.obis("1-1:1.7.0.255"),
             enc.u32(p.active_import),
             enc.obis("1-1:2.7.0.255"),
@@ -358,6 +404,66 @@ class HanSimulator:
             for code, value, _ in self._energies(10, group_b=1):
                 items += [enc.obis(code), enc.u32(value)]
         return enc.structure(*items)
+
+    def _register_values(self) -> list[tuple[str, bytes, int, int]]:
+        """(OBIS code, encoded value, scaler, DLMS unit) of an MA309 or Landis+Gyr push.
+
+        Resolutions as in the Salzburg Netz capture: 0.1 V, 0.01 A, W, Wh, varh.
+        """
+        p = self.physics
+        phases = self._phase_indexes()
+        registers = [
+            (f"1-0:{32 + 20 * i}.7.0.255", enc.u16(round(p.voltage[i] * 10)), -1, 35)
+            for i in phases
+        ]
+        registers += [
+            (f"1-0:{31 + 20 * i}.7.0.255", enc.u16(round(p.current(i) * 100)), -2, 33)
+            for i in phases
+        ]
+        registers += [
+            ("1-0:1.7.0.255", enc.u32(p.active_import), 0, 27),
+            ("1-0:2.7.0.255", enc.u32(0), 0, 27),
+        ]
+        registers += [(code, enc.u32(value), 0, unit) for code, value, unit in self._energies(1)]
+        return registers
+
+    def _ma309_body(self, moment: datetime) -> bytes:
+        """Salzburg Netz / TINETZ layout: clock code and clock loose, then structures."""
+        items = [
+            enc.obis("0-0:1.0.0.255"),
+            enc.octets(enc.date_time(moment)),
+            enc.structure(enc.obis("0-0:96.1.0.255"), enc.octets(self.meter_id.encode())),
+            enc.structure(
+                enc.obis("0-0:42.0.0.255"), enc.octets(_LOGICAL_NAMES[self.maker].encode())
+            ),
+        ]
+        for code, value, scaler, unit in self._register_values():
+            items.append(enc.structure(enc.obis(code), value, enc.scaler_unit(scaler, unit)))
+        return enc.structure(*items)
+
+    def _landis_gyr_body(self, moment: datetime) -> bytes:
+        """Blue Book push setup: the capture-object list first, then the values in its order.
+
+        Each register is captured twice, attribute 2 (value) and 3 (scaler-unit), so the push
+        says its own scaling (a push without attribute 3 cannot be read, docs/han.md).
+        """
+        descriptors = [
+            (40, "0-0:25.9.0.255", 2),  # the push setup's object list: this very list
+            (1, "0-0:42.0.0.255", 2),  # logical device name
+            (8, "0-0:1.0.0.255", 2),  # clock
+        ]
+        values = [b"", enc.octets(_LOGICAL_NAMES[self.maker].encode())]
+        values.append(enc.octets(enc.date_time(moment)))
+        for code, value, scaler, unit in self._register_values():
+            descriptors += [(3, code, 2), (3, code, 3)]
+            values += [value, enc.scaler_unit(scaler, unit)]
+        values[0] = enc.array(
+            *(
+                enc.structure(enc.u16(class_id), enc.obis(code), enc.i8(attribute), enc.u16(0))
+                for class_id, code, attribute in descriptors
+            )
+        )
+        return enc.structure(*values)
 
     # --- on the wire --------------------------------------------------------------------
 
