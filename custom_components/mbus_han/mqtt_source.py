@@ -157,12 +157,6 @@ class MqttSource:
         if unsubscribe is not None:
             unsubscribe()
 
-    async def __aenter__(self) -> MqttSource:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -31,6 +32,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 
 from custom_components.mbus_han import config_flow
 from custom_components.mbus_han.const import DOMAIN
+from custom_components.mbus_han.mqtt_source import MAX_QUEUED_MESSAGES, MqttSource, topic_error
+from custom_components.mbus_han.protocol.han.payload import PayloadFormat
 
 HAN_CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "han"
 TOPIC = "mbus_han/hallway/han_raw"
@@ -287,3 +290,26 @@ async def test_reauth_takes_keys_that_open_the_topics_frames(hass, mqtt_mock):
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data["key"] == NETZ_NOE["key_hex"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "reason"),
+    [
+        ("a/\0/b", "NUL"),
+        ("a" * 65536, "longer than MQTT allows"),  # MQTT 3.1.1 section 1.5.3: 65535 bytes
+        ("tibber", None),
+        ("/dev/ttyUSB0", None),  # odd, but a valid topic
+    ],
+)
+def test_topics_mqtt_does_not_allow_are_refused(topic, reason):
+    found = topic_error(topic)
+    assert (found is None) if reason is None else (reason in str(found))
+
+
+async def test_a_reader_that_falls_behind_drops_the_oldest_messages(hass):
+    """The inbox is bounded: a stalled decoder costs old pushes, never memory."""
+    source = MqttSource(TOPIC, PayloadFormat.RAW)
+    for number in range(MAX_QUEUED_MESSAGES + 6):
+        source._inbox.put(SimpleNamespace(retain=False, payload=bytes([number])))
+    assert source.counters.dropped == 6
+    assert await source.read() == bytes([6])  # the oldest kept
