@@ -23,6 +23,8 @@ from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
 from .protocol.errors import TransportError
 from .redact import redact_text, shown_port, unsecret_entry_identity
+from .replacement import kept_identifiers, note_meter
+from .replacement import start as start_replacement_checks
 
 MBUS_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 HAN_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -76,10 +78,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
     if entry.data[CONF_KIND] == KIND_HAN:
         coordinator = await _open_han(hass, entry)
         entry.runtime_data = MbusHanRuntimeData(coordinator)
+        start_replacement_checks(hass, entry, coordinator)
         coordinator.async_start()
     else:
         coordinator = await _first_mbus_poll(hass, entry)
         entry.runtime_data = MbusHanRuntimeData(coordinator)
+        start_replacement_checks(hass, entry, None)
         _track_meter_devices(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
@@ -156,6 +160,7 @@ def _remember_meter_devices(
     known = {address: name for address, name in stored.items() if address in configured}
     for address, telegram in coordinator.data.telegrams.items():
         known[address] = meter_identifier(entry.entry_id, address, telegram)
+        note_meter(hass, entry, address, stored.get(address), known[address])  # replaced?
     if known != stored:
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_METER_DEVICES: known}
@@ -214,6 +219,7 @@ def _remove_stale_devices(hass: HomeAssistant, entry: MbusHanConfigEntry) -> Non
     if set(entry.data[CONF_METERS]) - set(known):
         return  # a configured meter never heard from may own any of the devices
     keep = {(DOMAIN, entry.entry_id)} | {(DOMAIN, name) for name in known.values()}
+    keep |= {(DOMAIN, name) for name in kept_identifiers(entry)}  # replaced, not yet decided
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & keep:

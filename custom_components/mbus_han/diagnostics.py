@@ -22,11 +22,16 @@ from .protocol.han.reading import HanReading
 from .protocol.mbus.jsonout import telegram_to_json
 from .protocol.mbus.model import Quantity
 from .redact import shown_port
+from .replacement import CONF_CARRIED, CONF_HAN_METER, CONF_KEPT_METERS, CONF_REPLACEMENTS
 
 TO_REDACT = {
     CONF_KEY,
     CONF_AUTH_KEY,
     CONF_METER_DEVICES,
+    CONF_HAN_METER,  # meter IDs, also in the replacement records (issue 18)
+    CONF_REPLACEMENTS,
+    CONF_KEPT_METERS,
+    CONF_CARRIED,
     "id",  # an M-Bus header's meter ID
     "meter_id",  # a HAN meter's ID
     "system_title",  # a DLMS system title holds the meter's serial number

@@ -85,10 +85,21 @@ class MbusMeterEntity(CoordinatorEntity[MbusCoordinator]):
 
     @property
     def telegram(self) -> Telegram | None:
-        """The telegram of this meter from the latest poll, if it answered."""
+        """The telegram of this meter from the latest poll, if it answered.
+
+        Another meter answering at this address (a replacement, issue 18) is not this meter:
+        its values belong to its own entities until the user carries these over.
+        """
         if self.coordinator.data is None:
             return None
-        return self.coordinator.data.telegrams.get(self.address)
+        telegram = self.coordinator.data.telegrams.get(self.address)
+        if telegram is None or self._answers_for_another(telegram):
+            return None
+        return telegram
+
+    def _answers_for_another(self, telegram: Telegram) -> bool:
+        entry_id = self.coordinator.config_entry.entry_id
+        return meter_identifier(entry_id, self.address, telegram) != self.meter_id
 
     @property
     def available(self) -> bool:

@@ -100,6 +100,13 @@ class HanData:
     def merge(self, reading: HanReading) -> None:
         """Take in one push."""
         old, new = self.meter, reading.meter
+        if new.meter_id and old.meter_id and new.meter_id != old.meter_id:
+            # Another meter on the port (replaced, issue 18): nothing the old one said holds.
+            old = MeterIdentity()
+            self.clock = None
+            self.values = {}
+            self.not_present = set()
+            self.anonymous = False
         self.meter = MeterIdentity(
             manufacturer=new.manufacturer or old.manufacturer,
             meter_id=new.meter_id or old.meter_id,

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -36,12 +35,12 @@ from .han_sensor import (
 from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
 from .protocol.mbus.model import Telegram
+from .protocol.meter_change import Step, confirms_restart, counter_step
+from .replacement import carried_value, report_counter_restart
 
 PARALLEL_UPDATES = 0  # the coordinator serialises all port access
 # A HAN value's unique id: the meter's device identifier, then the OBIS code A-B:C.D.E.F.
 _HAN_UNIQUE_ID = re.compile(r"(?P<device>HAN-.+)-(?P<code>\d+-\d+:\d+\.\d+\.\d+\.\d+)")
-# A counter that drops by less than this fraction is a meter glitch, not a reset.
-GLITCH_FRACTION = Decimal("0.01")
 
 
 async def async_setup_entry(
@@ -147,24 +146,40 @@ def _han_adder(
 
 
 class CounterGuardSensor(RestoreSensor):
-    """Keeps totals sane: no small step backwards, and the last value across restarts."""
+    """Keeps totals sane: no small step backwards, and the last value across restarts.
+
+    A counter that falls to near zero restarted (a new meter with the same number, or a reset
+    register): taken once the next reading confirms it, as one reading near zero may be a
+    glitch. A counter carried over from a replaced meter goes on from the old meter's total
+    (``replacement.carried_value``). The steps are told apart in ``protocol/meter_change.py``.
+    """
+
+    _held_restart: SensorValue = None  # a reading near zero waiting for the next one
 
     def _accept(self, value: SensorValue) -> None:
-        """Take ``value`` unless it is a counter glitch."""
-        if not self._is_counter_glitch(value):
-            self._attr_native_value = value
-
-    def _is_counter_glitch(self, value: SensorValue) -> bool:
-        """True when a total would go backwards by a small amount: keep the last value."""
-        last = self._attr_native_value
+        """Take ``value`` unless it is a counter glitch or an unconfirmed restart."""
         if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return False
-        if not isinstance(value, int | float | Decimal) or not isinstance(
-            last, int | float | Decimal
-        ):
-            return False
-        drop = Decimal(str(last)) - Decimal(str(value))
-        return Decimal(0) < drop <= abs(Decimal(str(last))) * GLITCH_FRACTION
+            self._attr_native_value = value
+            return
+        value = self._carried(value)
+        last = self._attr_native_value
+        step = counter_step(last, value)
+        if step is Step.GLITCH:
+            return
+        if step is Step.RESTART:
+            held, self._held_restart = self._held_restart, value
+            if not confirms_restart(held, value):
+                return
+            report_counter_restart(self.hass, self.entity_id, last, value)
+        self._held_restart = None
+        self._attr_native_value = value
+
+    def _carried(self, value: SensorValue) -> SensorValue:
+        entry_id = self.registry_entry.config_entry_id if self.registry_entry else None
+        entry = self.hass.config_entries.async_get_entry(entry_id) if entry_id else None
+        if entry is None:
+            return value
+        return carried_value(self.hass, entry, self.unique_id, self._attr_native_value, value)
 
     async def async_added_to_hass(self) -> None:
         """Restore a counter's last value; the meter's first value after a start must beat it.
@@ -175,10 +190,9 @@ class CounterGuardSensor(RestoreSensor):
         await super().async_added_to_hass()
         if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
             return
-        if (last := await self.async_get_last_sensor_data()) is None:
-            return
         first = self._attr_native_value
-        self._attr_native_value = last.native_value
+        last = await self.async_get_last_sensor_data()
+        self._attr_native_value = None if last is None else last.native_value
         if first is not None:
             self._accept(first)
 
@@ -203,7 +217,7 @@ class MbusRecordSensor(MbusMeterEntity, CounterGuardSensor):
     def _current_value(self) -> SensorValue:
         data = self.coordinator.data
         record = data.records.get(self.address, {}).get(self.entity_description.record_key)
-        if record is None or record.value is None:
+        if record is None or record.value is None or self.telegram is None:
             return None
         return self.entity_description.value_fn(record.value)
 
@@ -218,7 +232,8 @@ class MbusRecordSensor(MbusMeterEntity, CounterGuardSensor):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        self._accept(self._current_value())
+        if self.available:  # a silent or replaced meter's entity keeps its last total
+            self._accept(self._current_value())
         super()._handle_coordinator_update()
 
 

@@ -132,10 +132,30 @@ async def test_counter_glitch_is_not_written(hass, bus_factory, heat_meter):
     heat_meter.source.energy_kwh -= before * 0.001
     await _poll(hass, entry)
     assert float(hass.states.get(energy).state) == before
-    # A big drop is a new meter or a reset: that is written.
+    # A restart near zero is a new meter or a reset: written once the next reading confirms
+    # it (one reading near zero may be a glitch too), and the user is told (issue 18).
     heat_meter.source.energy_kwh = 10.0
     await _poll(hass, entry)
-    assert float(hass.states.get(energy).state) < before
+    assert float(hass.states.get(energy).state) == before
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) == 10.0  # kWh, as the meter says
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"counter_restarted_{energy}")
+    assert issue is not None
+    assert issue.translation_key == "counter_restarted"
+
+
+async def test_a_single_reading_near_zero_is_a_glitch(hass, bus_factory, heat_meter):
+    _, port = await bus_factory(heat_meter)
+    entry = await _setup(hass, port, ["0"])
+    energy = _entity(hass, "energy")
+    before = float(hass.states.get(energy).state)
+    total = heat_meter.source.energy_kwh
+    heat_meter.source.energy_kwh = 0.0  # once, then the true total again
+    await _poll(hass, entry)
+    heat_meter.source.energy_kwh = total
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) == before
+    assert not ir.async_get(hass).issues
 
 
 async def test_diagnostics(hass, hass_client, bus_factory, kamstrup_meter):
