@@ -5,6 +5,7 @@ corrupted may come out at all.
 """
 
 import random
+import tracemalloc
 
 import pytest
 from han_corpus import BY_NAME, CASES, expected_values, is_value_case, raw
@@ -17,6 +18,7 @@ from custom_components.mbus_han.protocol.han.hdlc import (
     encode_hdlc_frame,
     parse_hdlc_frame,
 )
+from custom_components.mbus_han.protocol.mbus.frames import LongFrame, encode_frame
 
 
 def _frames_with_expectations() -> list[tuple[bytes, dict]]:
@@ -209,3 +211,30 @@ def test_stream_stats_count_bad_frames() -> None:
     decoder.feed(bytes(broken) + frame)
     assert decoder.stats.bad_frames >= 1
     assert decoder.stats.readings == 1
+
+
+@pytest.mark.parametrize("transport", list(Transport))
+def test_a_megabyte_at_once_is_decoded_without_a_megabyte_of_frames(transport) -> None:
+    # 1 MiB of intact frames that hold no push (as after a stall, or from a gateway) read in
+    # one chunk. The results (one error per frame) are the output; beyond them the decoder
+    # must hold about one 4 KiB piece's frames, not every frame of the chunk at once (it
+    # held 1.9 MiB of M-Bus frames before it fed its framer piece by piece). tracemalloc
+    # counts allocations, not time: the bound is exact, whatever the machine's load.
+    rng = random.Random(16)
+    if transport is Transport.MBUS:
+        unit = b"".join(
+            encode_frame(LongFrame(0x53, 0xFF, 0x10, b"\x01\x67" + rng.randbytes(120)))
+            for _ in range(64)
+        )
+    else:
+        unit = b"".join(encode_hdlc_frame(rng.randbytes(120)) for _ in range(64))
+    chunk = (unit * (2**20 // len(unit) + 1))[: 2**20]
+    decoder = HanStreamDecoder(transport)
+    tracemalloc.start()
+    try:
+        results = decoder.feed(chunk)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(results) > 5000  # every frame answered
+    assert peak - kept < 256 * 1024

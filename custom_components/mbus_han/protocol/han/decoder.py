@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..chunking import PIECE_SIZE
 from ..errors import DecodeError, DecoderFaultError, DecryptionError
 from ..mbus.framer import MbusFramer
 from ..mbus.frames import LongFrame
@@ -265,26 +266,36 @@ class HanStreamDecoder:
         """
         results: list[HanReading | DecodeError] = []
         try:
-            if self.transport is Transport.HDLC:
-                for frame in self._hdlc.feed(chunk):
-                    payload = self._segments.add(frame)
-                    if payload is not None:
-                        self._information(payload, results)
-            else:
-                for mbus_frame in self._mbus.feed(chunk):
-                    if not isinstance(mbus_frame, LongFrame):
-                        continue  # an E5 or short frame in the noise: not a push
-                    try:
-                        apdu = self._mbus_segments.add(mbus_frame)
-                    except DecodeError as err:
-                        results.append(self._failed(err, mbus_frame.data))
-                        continue
-                    if apdu is not None:
-                        self._apdu(apdu, results)
+            # Piece by piece: the frames of one piece are decoded before the next is framed,
+            # so a megabyte read at once never becomes a megabyte of frames held in a list.
+            for start in range(0, max(len(chunk), 1), PIECE_SIZE):
+                piece = chunk[start : start + PIECE_SIZE]
+                if self.transport is Transport.HDLC:
+                    self._hdlc_piece(piece, results)
+                else:
+                    self._mbus_piece(piece, results)
         except Exception as err:  # noqa: BLE001 - a framer bug must not end the stream
             self.reset()
             results.append(self._fault(err, chunk))
         return results
+
+    def _hdlc_piece(self, piece: bytes, results: list[HanReading | DecodeError]) -> None:
+        for frame in self._hdlc.feed(piece):
+            payload = self._segments.add(frame)
+            if payload is not None:
+                self._information(payload, results)
+
+    def _mbus_piece(self, piece: bytes, results: list[HanReading | DecodeError]) -> None:
+        for mbus_frame in self._mbus.feed(piece):
+            if not isinstance(mbus_frame, LongFrame):
+                continue  # an E5 or short frame in the noise: not a push
+            try:
+                apdu = self._mbus_segments.add(mbus_frame)
+            except DecodeError as err:
+                results.append(self._failed(err, mbus_frame.data))
+                continue
+            if apdu is not None:
+                self._apdu(apdu, results)
 
     def _information(self, payload: bytes, results: list[HanReading | DecodeError]) -> None:
         """An HDLC information field: LLC header and APDU, or a later block of a push."""
