@@ -397,7 +397,9 @@ def _to_state(shape: Shape, factor: Decimal | None) -> Callable[[ScaledValue], S
         if isinstance(value, dt.date | dt.time | PeriodicDate):
             return value.isoformat() if not isinstance(value, PeriodicDate) else str(value)
         if factor is not None and _is_number(value):
-            return Decimal(value) * factor  # type: ignore[arg-type]
+            # a float as shown (its repr), not its binary expansion
+            exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+            return exact * factor
         return value  # type: ignore[return-value]
 
     return convert
