@@ -19,12 +19,13 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.sensor import SensorStateClass
+from homeassistant.components.sensor import SensorExtraStoredData, SensorStateClass
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import restore_state
 
 from .const import DOMAIN
 from .protocol.meter_change import (
@@ -46,10 +47,16 @@ _LOGGER = logging.getLogger(__name__)
 CONF_REPLACEMENTS = "replacements"
 # Entry data: old meters the user said are other meters than the new ones (devices kept).
 CONF_KEPT_METERS = "kept_meters"
-# Entry data: counters carried over, unique id -> offset (text), or PENDING until the new
-# meter's first reading fixes the offset.
+# Entry data: counters carried over, unique id -> offset (text); until the new meter's first
+# reading fixes the offset, PENDING (the old total is the restored state) or TOTAL + the old
+# meter's final total as noticed.
 CONF_CARRIED = "carried"
 PENDING = ""
+TOTAL = "="
+# Entry data: the final totals of replaced meters' counters as noticed, by unique id. Kept in
+# the entry because a restored state is gone a week after its entity was last seen, and the
+# user may answer the repair issue later than that.
+CONF_FINAL_TOTALS = "final_totals"
 # Entry data of a HAN port: the device identifier of the meter last heard on it.
 CONF_HAN_METER = "han_meter"
 PLACE_HAN = "han"
@@ -113,10 +120,11 @@ def note_meter(
         ir.async_delete_issue(hass, DOMAIN, replaced_issue_id(entry.entry_id, seen))
         _update(hass, entry, **{CONF_REPLACEMENTS: pending})
         return
-    if meter_device(hass, entry.entry_id, remembered) is None:
+    if (old_device := meter_device(hass, entry.entry_id, remembered)) is None:
         return  # nothing left of the old meter to carry over
     pending[remembered] = {"new": seen, "place": place}
-    _update(hass, entry, **{CONF_REPLACEMENTS: pending})
+    totals = {**entry.data.get(CONF_FINAL_TOTALS, {}), **_final_totals(hass, old_device)}
+    _update(hass, entry, **{CONF_REPLACEMENTS: pending, CONF_FINAL_TOTALS: totals})
     _LOGGER.warning(
         "%s: meter %s answers where %s did; Settings > Repairs asks whether it replaced it",
         entry.title,
@@ -124,6 +132,33 @@ def note_meter(
         remembered,
     )
     _raise_replaced(hass, entry, remembered, seen)
+
+
+def _is_counter(entity: er.RegistryEntry) -> bool:
+    capabilities = entity.capabilities or {}
+    return capabilities.get("state_class") == SensorStateClass.TOTAL_INCREASING
+
+
+def _final_totals(hass: HomeAssistant, device: dr.DeviceEntry) -> dict[str, str]:
+    """The last total of each counter of ``device``, as its entity would restore it.
+
+    The old meter no longer answers, so what its entities hold (live, or stored from the
+    previous run) is its final reading, in the entities' native units.
+    """
+    counters = {
+        entity.entity_id: entity.unique_id
+        for entity in er.async_entries_for_device(er.async_get(hass), device.id)
+        if entity.platform == DOMAIN and _is_counter(entity)
+    }
+    totals: dict[str, str] = {}
+    for stored in restore_state.async_get(hass).async_get_stored_states():
+        unique_id = counters.get(stored.state.entity_id)
+        if unique_id is None or stored.extra_data is None:
+            continue
+        restored = SensorExtraStoredData.from_dict(stored.extra_data.as_dict())
+        if restored is not None and (total := decimal(restored.native_value)) is not None:
+            totals[unique_id] = str(total)
+    return totals
 
 
 def _shown_name(hass: HomeAssistant, entry_id: str, identifier: str) -> str:
@@ -194,7 +229,8 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
     loaded = entry.state is ConfigEntryState.LOADED
     if loaded:
         await hass.config_entries.async_unload(entry.entry_id)
-    carried = _move_entities(hass, entry.entry_id, old, new)
+    totals: dict[str, str] = dict(entry.data.get(CONF_FINAL_TOTALS, {}))
+    carried = _move_entities(hass, entry.entry_id, old, new, totals)
     pending = {name: item for name, item in pending_replacements(entry).items() if name != old}
     _update(
         hass,
@@ -202,6 +238,7 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
         **{
             CONF_REPLACEMENTS: pending,
             CONF_CARRIED: {**entry.data.get(CONF_CARRIED, {}), **carried},
+            CONF_FINAL_TOTALS: totals,
         },
     )
     ir.async_delete_issue(hass, DOMAIN, replaced_issue_id(entry.entry_id, old))
@@ -211,8 +248,13 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
     return True
 
 
-def _move_entities(hass: HomeAssistant, entry_id: str, old: str, new: str) -> dict[str, str]:
-    """Re-point the old meter's registry entries at the new meter; the counters among them."""
+def _move_entities(
+    hass: HomeAssistant, entry_id: str, old: str, new: str, totals: dict[str, str]
+) -> dict[str, str]:
+    """Re-point the old meter's registry entries at the new meter; the counters among them.
+
+    The final totals noticed for the moved counters are taken out of ``totals``.
+    """
     old_device = meter_device(hass, entry_id, old)
     if old_device is None:
         return {}
@@ -234,9 +276,9 @@ def _move_entities(hass: HomeAssistant, entry_id: str, old: str, new: str) -> di
             new_unique_id=unique_id,
             device_id=new_device.id if new_device is not None else None,
         )
-        capabilities = entity.capabilities or {}
-        if capabilities.get("state_class") == SensorStateClass.TOTAL_INCREASING:
-            carried[unique_id] = PENDING
+        if _is_counter(entity):
+            total = totals.pop(entity.unique_id, None)
+            carried[unique_id] = PENDING if total is None else TOTAL + total
     dr.async_get(hass).async_update_device(old_device.id, remove_config_entry_id=entry_id)
     return carried
 
@@ -264,16 +306,16 @@ def carried_value(
     """``value`` of a counter, offset when the counter was carried over from an old meter.
 
     The first reading after the carry-over fixes the offset: the old meter's final total
-    (``last``, restored) minus that reading, so the total goes on without a step. Without a
-    restored total (gone after a week unused) there is nothing to go on from: no offset, and
-    the recorder takes the drop as a new cycle of the counter.
+    (as noticed at the replacement, else ``last``, the restored state) minus that reading,
+    so the total goes on without a step. Without either there is nothing to go on from: no
+    offset, and the recorder takes the drop as a new cycle of the counter.
     """
     carried: dict[str, str] = entry.data.get(CONF_CARRIED, {})
     if unique_id is None or unique_id not in carried or decimal(value) is None:
         return value
     stored = carried[unique_id]
-    if stored == PENDING:
-        offset = carry_offset(last, value)
+    if stored.startswith(TOTAL) or stored == PENDING:
+        offset = carry_offset(Decimal(stored[len(TOTAL) :]) if stored else last, value)
         if offset is None:
             _LOGGER.warning(
                 "%s: no last total of the old meter is known for %s; its history restarts",
