@@ -357,3 +357,62 @@ async def test_replaced_han_meter_carries_its_history_over(
     assert rows[0][2] == 0.0  # the first reading is the zero point
     assert rows[1][2] == 0.0  # the exchange: no step (neither -old total nor +1 MWh)
     assert rows[2][2] == pytest.approx((then_wh - first_wh) / 1000, abs=1e-6)
+
+
+async def test_an_undecided_replacement_survives_a_restart_and_an_undone_swap_withdraws_it(
+    recorder_mock, hass, bus_factory, clock, state_clock
+):
+    entry, bus, energy = await _replaced_mbus_meter(hass, bus_factory, clock, state_clock)
+    issue_id = replaced_issue_id(entry.entry_id, OLD_ID)
+    # A restart while the user has not answered: the old device is no stale device, and the
+    # question is asked again.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry_device(hass, entry.entry_id, OLD_ID) is not None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    # The installer puts the old meter back: there is nothing to decide any more, and its
+    # entity goes on with its own readings.
+    bus.meters[0] = _heat_meter(SLB_ID, 45681.0, clock)
+    await _poll(hass, entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert float(hass.states.get(energy).state) == 45681.0
+
+
+async def test_a_han_meter_said_to_be_another_meter_is_kept_apart(
+    recorder_mock, hass, hass_client, han_factory, state_clock
+):
+    assert await async_setup_component(hass, "repairs", {})
+    line = await han_factory()
+    old_id = f"HAN-{line.sim.meter_id}"
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await line.send_until(3)
+    registry = er.async_get(hass)
+    await wait_until(
+        hass,
+        lambda: (
+            registry.async_get_entity_id("sensor", DOMAIN, f"{old_id}-1-0:1.8.0.255") is not None
+        ),
+    )
+    old_energy = registry.async_get_entity_id("sensor", DOMAIN, f"{old_id}-1-0:1.8.0.255")
+
+    line.sim.meter_id = "6970631499999999"
+    new_id = f"HAN-{line.sim.meter_id}"
+    issue_id = replaced_issue_id(entry.entry_id, old_id)
+    await push_until(
+        hass,
+        lambda: line.send_until(2),
+        lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None,
+    )
+    result = await _fix(hass, hass_client, issue_id, "keep_both")
+    assert result["type"] == "create_entry"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert entry_device(hass, entry.entry_id, old_id) is not None
+    assert entry_device(hass, entry.entry_id, new_id) is not None
+    # Each meter its own energy entity; the old one stays unavailable, not fed the new readings.
+    new_energy = registry.async_get_entity_id("sensor", DOMAIN, f"{new_id}-1-0:1.8.0.255")
+    assert new_energy is not None
+    assert new_energy != old_energy
+    assert hass.states.get(old_energy).state == STATE_UNAVAILABLE
