@@ -55,6 +55,9 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data.coordinator
     data = dict(entry.data)
     data[CONF_PORT] = shown_port(data[CONF_PORT])
+    if isinstance(coordinator, HanCoordinator) and (meter_id := coordinator.data.meter.meter_id):
+        # An MQTT topic often names the meter by its ID (the bridge's <prefix>/<id>/han_raw).
+        data[CONF_PORT] = data[CONF_PORT].replace(meter_id, "**REDACTED**")
     if CONF_METERS in data:  # secondary addresses hold the meter ID
         data[CONF_METERS] = [_address_label(a, n) for n, a in enumerate(data[CONF_METERS], 1)]
     config = {"data": data, "options": dict(entry.options)}

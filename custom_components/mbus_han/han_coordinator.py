@@ -292,7 +292,7 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         """
         failures = 0
         while True:
-            readings_before = self.stats.readings
+            readings_before, silences_before = self.stats.readings, self.stats.silences
             try:
                 await self._listen_until_lost()
             except Exception as err:  # noqa: BLE001 - a bug must not end listening for good
@@ -307,6 +307,10 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             if self.stats.readings > readings_before:  # it worked for a while: start over
                 failures = 0
             delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+            if self.mqtt and self.stats.silences > silences_before:
+                # A silent topic is subscribed to again at once: there is no device to spare,
+                # and every push published while unsubscribed would be missed.
+                delay = RECONNECT_DELAYS[0]
             failures += 1
             await asyncio.sleep(delay)
 

@@ -18,7 +18,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from ha_helpers import wait_until
+from ha_helpers import push_until, wait_until
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from custom_components.mbus_han import config_flow
+from custom_components.mbus_han import config_flow, han_coordinator
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.mqtt_source import MAX_QUEUED_MESSAGES, MqttSource, topic_error
 from custom_components.mbus_han.protocol.han.payload import PayloadFormat
@@ -313,3 +313,40 @@ async def test_a_reader_that_falls_behind_drops_the_oldest_messages(hass):
         source._inbox.put(SimpleNamespace(retain=False, payload=bytes([number])))
     assert source.counters.dropped == 6
     assert await source.read() == bytes([6])  # the oldest kept
+
+
+async def test_diagnostics_leave_the_meter_id_out_of_the_topic(hass, hass_client, mqtt_mock):
+    """The bridge names a meter's topic by its ID; diagnostics are posted in public issues."""
+    meter_id = KAIFA["expected"]["meter_id"]
+    topic = f"mbus_han/{meter_id}/han_raw"
+    entry = MockConfigEntry(domain=DOMAIN, data={**_entry_data(), "port": topic}, unique_id=topic)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    async_fire_mqtt_message(hass, topic, KAIFA_FRAME)
+    await wait_until(hass, lambda: coordinator.stats.readings == 1)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["entry"]["data"]["port"] == "mbus_han/**REDACTED**/han_raw"
+    assert meter_id not in json.dumps(diagnostics)
+
+
+async def test_a_silent_topic_is_subscribed_again_without_a_growing_delay(hass, mqtt_mock):
+    """A serial port is reopened after 1, 2, 5 ... s; a topic at once after each silence.
+
+    Without this, a reader that comes back during a 30 s back-off has its pushes missed.
+    """
+    with (
+        patch.object(han_coordinator, "SILENCE_TIMEOUT", 0.2),
+        patch.object(han_coordinator, "RECONNECT_DELAYS", (0.05, 3600.0)),
+    ):
+        entry = await _setup(hass, _entry_data())
+        coordinator = entry.runtime_data.coordinator
+        # Subscribed again after each of three silences (a serial port would wait an hour)...
+        await wait_until(hass, lambda: coordinator.stats.connects > 3 >= coordinator.stats.silences)
+        # ... so a reader publishing again is heard (pushes while resubscribing are missed).
+
+        async def publish() -> None:
+            async_fire_mqtt_message(hass, TOPIC, KAIFA_FRAME)
+
+        await push_until(hass, publish, lambda: coordinator.stats.readings > 0)

@@ -12,21 +12,25 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import paho.mqtt.client as paho
 import pytest
 from ha_helpers import HAN_START, wait_until
 from homeassistant import config_entries
+from homeassistant.components.mqtt import client as mqtt_client
 from homeassistant.components.mqtt import is_connected
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.mbus_han import han_coordinator
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.mqtt_source import MqttCounters
 from custom_components.mbus_han.protocol.han.simulator import HanSimulator, Maker, Push, Wiring
@@ -61,28 +65,47 @@ async def _accepting(port: int) -> None:
         return
 
 
+class Broker:
+    """Debian's mosquitto on 127.0.0.1 at a fixed free port; stopped and started at will."""
+
+    def __init__(self, executable: str, config: Path) -> None:
+        self.port = _free_port()
+        self._executable = executable
+        self._config = config
+        config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            self._executable,
+            "-c",
+            str(self._config),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with asyncio.timeout(10):
+            await _accepting(self.port)
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            process.terminate()
+            await process.wait()
+
+
 @pytest.fixture
-async def broker(tmp_path: Path, socket_enabled: None) -> AsyncIterator[int]:
-    """A real mosquitto on 127.0.0.1 at a free port; yields the port."""
+async def broker(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Broker]:
+    """A real mosquitto on loopback (the test is skipped, saying why, without it)."""
     if MOSQUITTO is None:
         pytest.skip("Debian's mosquitto is not installed (see .ci/apt-packages.txt)")
-    port = _free_port()
-    config = tmp_path / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    process = await asyncio.create_subprocess_exec(
-        MOSQUITTO,
-        "-c",
-        str(config),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    server = Broker(MOSQUITTO, tmp_path / "mosquitto.conf")
+    await server.start()
     try:
-        async with asyncio.timeout(10):
-            await _accepting(port)
-        yield port
+        yield server
     finally:
-        process.terminate()
-        await process.wait()
+        await server.stop()
 
 
 class Publisher:
@@ -103,8 +126,8 @@ class Publisher:
 
 
 @pytest.fixture
-def publisher(broker: int) -> Iterator[Publisher]:
-    client = Publisher(broker)
+def publisher(broker: Broker) -> Iterator[Publisher]:
+    client = Publisher(broker.port)
     yield client
     client.close()
 
@@ -128,9 +151,9 @@ def _state(hass: HomeAssistant, code: str) -> float:
 
 @pytest.mark.usefixtures("mock_hass_config")  # an empty configuration.yaml, as MQTT reads it
 async def test_a_meter_published_to_a_real_broker_becomes_entities(
-    hass: HomeAssistant, broker: int, publisher: Publisher
+    hass: HomeAssistant, broker: Broker, publisher: Publisher
 ) -> None:
-    await _connect_home_assistant(hass, broker)
+    await _connect_home_assistant(hass, broker.port)
     # The reader publishes all along; the pushes checked below come from a meter started
     # afresh, so that its hourly list 3 is the 16th push, whatever happened before.
     pushes = HanSimulator(Maker.KAIFA, Wiring.THREE_PHASE, start=HAN_START, seed=1).pushes()
@@ -185,3 +208,69 @@ async def test_a_meter_published_to_a_real_broker_becomes_entities(
     assert _state(hass, "1-0:1.8.0.255") * 1000 == pytest.approx(physics.energy_import_wh, abs=1)
     assert _state(hass, "1-0:32.7.0.255") == pytest.approx(physics.voltage[0], abs=0.05)
     assert _state(hass, "1-0:31.7.0.255") == pytest.approx(physics.current(0), abs=0.0005)
+
+
+@pytest.mark.usefixtures("mock_hass_config")
+async def test_a_broker_restart_is_an_outage_and_then_the_values_are_back(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    """Never silently stuck: the broker goes away, the entities say so, and come back with it.
+
+    Home Assistant's MQTT client reconnects by itself (every 10 s, here 0.2 s); our silence
+    watchdog (30 s, here 2 s: longer than the MQTT integration takes to subscribe) makes the
+    entities unavailable meanwhile.
+    """
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            "kind": "han",
+            "source": "mqtt",
+            "port": TOPIC,
+            "meter": "auto",
+            "transport": "hdlc",
+            "payload_format": "raw",
+        },
+        unique_id=TOPIC,
+    )
+    with (
+        patch.object(mqtt_client, "RECONNECT_INTERVAL_SECONDS", 0.2),
+        patch.object(han_coordinator, "SILENCE_TIMEOUT", 2.0),
+        patch.object(han_coordinator, "RECONNECT_DELAYS", (0.05,)),
+    ):
+        await _connect_home_assistant(hass, broker.port)
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        coordinator = entry.runtime_data.coordinator
+        sim = HanSimulator(Maker.KAIFA, Wiring.THREE_PHASE, start=HAN_START, seed=3)
+        pushes = sim.pushes()
+
+        async def publish_until(condition: Callable[[], bool]) -> None:
+            """A reader publishing every 50 ms (a meter's 2 s, sped up) until ``condition``."""
+            client = Publisher(broker.port)
+            try:
+                async with asyncio.timeout(20):
+                    while not condition():
+                        await hass.async_add_executor_job(client.publish, next(pushes).data)
+                        await asyncio.sleep(0.05)
+            finally:
+                client.close()
+
+        await publish_until(lambda: _available(hass, "1-0:1.7.0.255"))
+        await broker.stop()
+        await wait_until(hass, lambda: not is_connected(hass))
+        await wait_until(hass, lambda: not _available(hass, "1-0:1.7.0.255"))
+        assert coordinator.stats.silences >= 1
+
+        await broker.start()
+        await wait_until(hass, lambda: is_connected(hass))
+        readings = coordinator.stats.readings
+        await publish_until(lambda: coordinator.stats.readings > readings)
+        await hass.async_block_till_done()
+        assert _available(hass, "1-0:1.7.0.255")
+        assert _state(hass, "1-0:1.7.0.255") == sim.physics.active_import
+
+
+def _available(hass: HomeAssistant, code: str) -> bool:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"HAN-{KAIFA_ID}-{code}")
+    state = hass.states.get(entity_id) if entity_id else None
+    return state is not None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
