@@ -90,8 +90,10 @@ _ensure_venv() {
         quiet_pip "$venv" install --quiet --upgrade pip
         for file in "$@"; do args+=(-r "$file"); done
         if [[ "$python" == "$PY314_BIN" ]]; then
-            # A requirement without a wheel for 3.14 compiles against the prefix's headers.
-            CFLAGS="$(python314_cflags)" quiet_pip "$venv" install --quiet "${args[@]}"
+            # A requirement without a wheel for 3.14 compiles against the prefix's headers; C++
+            # extensions (pymicro-vad, pyspeex-noise) take CXXFLAGS, not CFLAGS, from setuptools.
+            CFLAGS="$(python314_cflags)" CXXFLAGS="$(python314_cflags)" \
+                quiet_pip "$venv" install --quiet "${args[@]}"
         else
             quiet_pip "$venv" install --quiet "${args[@]}"
         fi
