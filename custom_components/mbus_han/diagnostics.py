@@ -22,7 +22,14 @@ from .protocol.han.reading import HanReading
 from .protocol.mbus.jsonout import telegram_to_json
 from .protocol.mbus.model import Quantity
 from .redact import shown_port
-from .replacement import CONF_CARRIED, CONF_HAN_METER, CONF_KEPT_METERS, CONF_REPLACEMENTS
+from .replacement import (
+    CONF_CARRIED,
+    CONF_FINAL_TOTALS,
+    CONF_FIRST_READINGS,
+    CONF_HAN_METER,
+    CONF_KEPT_METERS,
+    CONF_REPLACEMENTS,
+)
 
 TO_REDACT = {
     CONF_KEY,
@@ -32,6 +39,8 @@ TO_REDACT = {
     CONF_REPLACEMENTS,
     CONF_KEPT_METERS,
     CONF_CARRIED,
+    CONF_FINAL_TOTALS,
+    CONF_FIRST_READINGS,
     "id",  # an M-Bus header's meter ID
     "meter_id",  # a HAN meter's ID
     "system_title",  # a DLMS system title holds the meter's serial number

@@ -57,6 +57,9 @@ TOTAL = "="
 # the entry because a restored state is gone a week after its entity was last seen, and the
 # user may answer the repair issue later than that.
 CONF_FINAL_TOTALS = "final_totals"
+# Entry data: the first reading of each counter of a new meter awaiting the user's decision, by
+# unique id: what it counts from then on belongs to the carried-over total as well.
+CONF_FIRST_READINGS = "first_readings"
 # Entry data of a HAN port: the device identifier of the meter last heard on it.
 CONF_HAN_METER = "han_meter"
 PLACE_HAN = "han"
@@ -230,7 +233,8 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
     if loaded:
         await hass.config_entries.async_unload(entry.entry_id)
     totals: dict[str, str] = dict(entry.data.get(CONF_FINAL_TOTALS, {}))
-    carried = _move_entities(hass, entry.entry_id, old, new, totals)
+    firsts: dict[str, str] = dict(entry.data.get(CONF_FIRST_READINGS, {}))
+    carried = _move_entities(hass, entry.entry_id, old, new, totals, firsts)
     pending = {name: item for name, item in pending_replacements(entry).items() if name != old}
     _update(
         hass,
@@ -239,6 +243,7 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
             CONF_REPLACEMENTS: pending,
             CONF_CARRIED: {**entry.data.get(CONF_CARRIED, {}), **carried},
             CONF_FINAL_TOTALS: totals,
+            CONF_FIRST_READINGS: firsts,
         },
     )
     ir.async_delete_issue(hass, DOMAIN, replaced_issue_id(entry.entry_id, old))
@@ -249,11 +254,18 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
 
 
 def _move_entities(
-    hass: HomeAssistant, entry_id: str, old: str, new: str, totals: dict[str, str]
+    hass: HomeAssistant,
+    entry_id: str,
+    old: str,
+    new: str,
+    totals: dict[str, str],
+    firsts: dict[str, str],
 ) -> dict[str, str]:
     """Re-point the old meter's registry entries at the new meter; the counters among them.
 
-    The final totals noticed for the moved counters are taken out of ``totals``.
+    The final totals and first readings noticed for the moved counters are taken out of
+    ``totals`` and ``firsts``: with both, the offset is known at once, and what the new meter
+    counted while the user decided is part of the carried-over total.
     """
     old_device = meter_device(hass, entry_id, old)
     if old_device is None:
@@ -278,7 +290,11 @@ def _move_entities(
         )
         if _is_counter(entity):
             total = totals.pop(entity.unique_id, None)
-            carried[unique_id] = PENDING if total is None else TOTAL + total
+            first = firsts.pop(unique_id, None)
+            if total is not None and first is not None:
+                carried[unique_id] = str(Decimal(total) - Decimal(first))
+            else:
+                carried[unique_id] = PENDING if total is None else TOTAL + total
     dr.async_get(hass).async_update_device(old_device.id, remove_config_entry_id=entry_id)
     return carried
 
@@ -287,12 +303,41 @@ def _move_entities(
 def keep_both(hass: HomeAssistant, entry: MbusHanConfigEntry, old: str) -> bool:
     """The user says the new meter is another meter: both devices stay, nothing moves."""
     pending = dict(pending_replacements(entry))
-    if pending.pop(old, None) is None:
+    if (replacement := pending.pop(old, None)) is None:
         return False
+    new = replacement["new"]
     kept = sorted({*entry.data.get(CONF_KEPT_METERS, ()), old})
-    _update(hass, entry, **{CONF_REPLACEMENTS: pending, CONF_KEPT_METERS: kept})
+    _update(
+        hass,
+        entry,
+        **{
+            CONF_REPLACEMENTS: pending,
+            CONF_KEPT_METERS: kept,
+            CONF_FINAL_TOTALS: _without_meter(entry.data.get(CONF_FINAL_TOTALS, {}), old),
+            CONF_FIRST_READINGS: _without_meter(entry.data.get(CONF_FIRST_READINGS, {}), new),
+        },
+    )
     ir.async_delete_issue(hass, DOMAIN, replaced_issue_id(entry.entry_id, old))
     return True
+
+
+def _without_meter(numbers: dict[str, str], meter: str) -> dict[str, str]:
+    return {key: value for key, value in numbers.items() if not key.startswith(f"{meter}-")}
+
+
+@callback
+def note_first_reading(
+    hass: HomeAssistant, entry: MbusHanConfigEntry, unique_id: str | None, value: SensorValue
+) -> None:
+    """Keep the first reading of a counter of a new meter whose replacement is undecided."""
+    pending = pending_replacements(entry)
+    if not pending or unique_id is None or (number := decimal(value)) is None:
+        return
+    firsts: dict[str, str] = entry.data.get(CONF_FIRST_READINGS, {})
+    if unique_id in firsts:
+        return
+    if any(unique_id.startswith(f"{item['new']}-") for item in pending.values()):
+        _update(hass, entry, **{CONF_FIRST_READINGS: {**firsts, unique_id: str(number)}})
 
 
 @callback

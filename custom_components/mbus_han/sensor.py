@@ -36,7 +36,7 @@ from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
 from .protocol.mbus.model import Telegram
 from .protocol.meter_change import Step, confirms_restart, counter_step
-from .replacement import carried_value, report_counter_restart
+from .replacement import carried_value, note_first_reading, report_counter_restart
 
 PARALLEL_UPDATES = 0  # the coordinator serialises all port access
 # A HAN value's unique id: the meter's device identifier, then the OBIS code A-B:C.D.E.F.
@@ -179,6 +179,7 @@ class CounterGuardSensor(RestoreSensor):
         entry = self.hass.config_entries.async_get_entry(entry_id) if entry_id else None
         if entry is None:
             return value
+        note_first_reading(self.hass, entry, self.unique_id, value)
         return carried_value(self.hass, entry, self.unique_id, self._attr_native_value, value)
 
     async def async_added_to_hass(self) -> None:

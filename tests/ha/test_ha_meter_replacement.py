@@ -175,8 +175,13 @@ async def test_replaced_heat_meter_carries_its_history_over(
     assert new_own is not None
     assert new_own != energy
     assert float(hass.states.get(new_own).state) == 2.0
-
+    # The user answers a little later; the new meter has counted 1 kWh meanwhile.
     state_clock.at(7)
+    bus.meters[0].source.energy_kwh = 3.0
+    await _poll(hass, entry)
+    assert float(hass.states.get(new_own).state) == 3.0
+
+    state_clock.at(8)
     result = await _fix(hass, hass_client, issue_id, "carry_over")
     assert result["type"] == "create_entry"
     # The entity id stays, now fed by the new meter; the new meter's own entity is gone and so
@@ -187,8 +192,8 @@ async def test_replaced_heat_meter_carries_its_history_over(
     assert entry_device(hass, entry.entry_id, NEW_ID) is not None
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     # Hand calculation: the total goes on from the old meter's final 45680.0 kWh, plus what
-    # the new meter counts from its first reading (2 kWh) on.
-    assert float(hass.states.get(energy).state) == 45680.0
+    # the new meter counted from its first reading (2 kWh) on, the wait included.
+    assert float(hass.states.get(energy).state) == 45681.0  # 45680.0 + (3.0 - 2.0)
     state_clock.at(11)
     bus.meters[0].source.energy_kwh = 5.0
     await _poll(hass, entry)
@@ -199,7 +204,7 @@ async def test_replaced_heat_meter_carries_its_history_over(
     # 45680) and then 3 kWh from the new one (2 -> 5): no step back, no jump of 45680.
     assert await _rows(hass, energy) == [
         (0, 45680.0, 2.0),
-        (5, 45680.0, 2.0),
+        (5, 45681.0, 3.0),
         (10, 45683.0, 5.0),
     ]
     # After a restart the offset holds (it is kept in the entry), and the total with it.
