@@ -138,6 +138,15 @@ def print_load(report: LoadReport) -> None:
         ("entities recorded", report.states_recorded),
         ("worst event-loop delay", f"{report.worst_loop_delay_ms:.0f} ms"),
         ("longest garbage-collector pause (whole process)", f"{report.gc_worst_pause_ms:.0f} ms"),
+        (
+            "... its CPU time; garbage objects it freed",
+            f"{report.gc_worst_pause_cpu_ms:.0f} ms; {report.gc_worst_collected:,}",
+        ),
+        ("full collections in the window", report.gc_full_collections),
+        (
+            "objects the collector tracks after start-up / at the end",
+            f"{report.tracked_objects:,} / {report.tracked_objects_at_stop:,}",
+        ),
         ("longest loop step of this integration", f"{report.own_worst_step_ms:.1f} ms"),
         (
             "its loop time per M-Bus read (HAN frames in it)",
@@ -151,6 +160,10 @@ def print_load(report: LoadReport) -> None:
         ("tracebacks in the log", len(report.tracebacks)),
     ]
     print_table("Load", rows)
+    for item in report.heap_growth:
+        print(f"  objects grown by: {item}")
+    for item in report.cyclic_garbage:
+        print(f"  cyclic garbage at the end: {item}")
     for item in report.tracebacks[:10]:
         print(f"  traceback: {item}")
 

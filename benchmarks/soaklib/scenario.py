@@ -556,6 +556,13 @@ class LoadReport:
     states_recorded: int = 0
     worst_loop_delay_ms: float = 0.0
     gc_worst_pause_ms: float = 0.0  # longest pause of the garbage collector (whole process)
+    gc_full_collections: int = 0  # generation-2 collections in the measured window
+    gc_worst_pause_cpu_ms: float = 0.0  # CPU time of the longest pause (no other processes)
+    gc_worst_collected: int = 0  # garbage objects the longest pause freed
+    tracked_objects: int = 0  # objects the collector tracks in Home Assistant after start-up
+    tracked_objects_at_stop: int = 0
+    heap_growth: list[str] = field(default_factory=list)  # "type +n", start-up to the end
+    cyclic_garbage: list[str] = field(default_factory=list)  # "type n" waiting at the end
     own_worst_step_ms: float = 0.0  # longest event-loop step running this integration's code
     own_startup_loop_s: float = 0.0  # loop time of this integration's steps until "started"
     own_loop_ms_per_read: float = 0.0  # its steps' loop time in the window, per meter read
@@ -714,6 +721,21 @@ def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end:
     report.worst_loop_delay_ms = max((r["worst_ms"] for r in window), default=0.0)
     report.own_worst_step_ms = max((r.get("own_worst_ms", 0.0) for r in window), default=0.0)
     report.gc_worst_pause_ms = max((r.get("gc_worst_ms", 0.0) for r in window), default=0.0)
+    report.gc_full_collections = sum(r.get("gc_full", 0) for r in window)
+    worst_gc = max(window, key=lambda r: r.get("gc_worst_ms", 0.0), default={})
+    report.gc_worst_pause_cpu_ms = worst_gc.get("gc_worst_cpu_ms", 0.0)
+    report.gc_worst_collected = worst_gc.get("gc_worst_collected", 0)
+    counts = {r.get("event"): r.get("tracked_objects", 0) for r in records if "event" in r}
+    report.tracked_objects = counts.get("started", 0)
+    report.tracked_objects_at_stop = counts.get("stop", 0)
+    types = {r["event"]: r.get("types", {}) for r in records if "event" in r}
+    started_types, stop_types = types.get("started", {}), types.get("stop", {})
+    growth = {name: n - started_types.get(name, 0) for name, n in stop_types.items()}
+    stop_garbage = next((r.get("garbage", {}) for r in records if r.get("event") == "stop"), {})
+    report.cyclic_garbage = [f"{name} {n:,}" for name, n in list(stop_garbage.items())[:12]]
+    report.heap_growth = [
+        f"{name} {grown:+,}" for name, grown in sorted(growth.items(), key=lambda i: -i[1])[:8]
+    ]
     started = min((r["t"] for r in records if r.get("event") == "started"), default=start)
     report.own_startup_loop_s = (
         sum(r.get("own_ms", 0.0) for r in records if "worst_ms" in r and r["t"] <= started + 1)

@@ -13,7 +13,9 @@ step's task, or a callback defined there) and the loop time all such steps took
 (``own_ms``): the integration's own share, whatever else the machine does. Pauses of Python's
 garbage collector stop the loop too, but collect the whole process's heap in whichever step
 happens to allocate: they are left out of those figures and reported on their own
-(``gc_worst_ms``, with its generation).
+(``gc_worst_ms``, with its generation; ``gc_full``, the full collections of that second). The
+"started" line carries the number of objects the collector tracks then (``tracked_objects``):
+a full collection's pause grows with it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import gc
 import json
 import time
+from collections import Counter
 from types import CoroutineType
 from typing import Any, TextIO
 
@@ -35,19 +38,64 @@ OWN_CODE = "custom_components/mbus_han/"
 _own_steps: dict[str, Any] = {"worst": 0.0, "total": 0.0, "what": ""}
 
 
-_gc: dict[str, Any] = {"start": 0.0, "worst": 0.0, "generation": -1, "total": 0.0}
+_gc: dict[str, Any] = {
+    "start": 0.0,
+    "cpu_start": 0.0,
+    "worst": 0.0,
+    "worst_cpu": 0.0,
+    "worst_collected": 0,
+    "generation": -1,
+    "total": 0.0,
+    "full": 0,
+}
 
 
 def _time_collections(phase: str, info: dict[str, int]) -> None:
-    """Note the longest pause of Python's garbage collector (it stops the loop too)."""
+    """Note the longest pause of Python's garbage collector (it stops the loop too).
+
+    With its CPU time (the wall time less what other processes took from this thread on a
+    shared machine) and the garbage it freed (freeing is part of the pause).
+    """
     if phase == "start":
         _gc["start"] = time.perf_counter()
+        _gc["cpu_start"] = time.thread_time()
         return
     took = time.perf_counter() - _gc["start"]
     _gc["total"] += took
+    if info["generation"] == 2:
+        _gc["full"] += 1
     if took > _gc["worst"]:
         _gc["worst"] = took
         _gc["generation"] = info["generation"]
+        _gc["worst_cpu"] = time.thread_time() - _gc["cpu_start"]
+        _gc["worst_collected"] = info["collected"]
+
+
+def _heap() -> dict[str, Any]:
+    """The objects the collector tracks: how many, and the commonest types with their module.
+
+    Costs a moment (a list of every object): written only at "started" and "stop", outside
+    the measured window; the difference tells whose objects the heap grew by.
+    """
+    objects = gc.get_objects()
+    types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
+    return {"tracked_objects": len(objects), "types": dict(types.most_common(40))}
+
+
+def _garbage() -> dict[str, int]:
+    """The cyclic garbage waiting for the collector now, by type (only refcounting misses it).
+
+    Collected once with every unreachable object saved instead of freed: what freeing cycles
+    costs a full collection, and whose objects they are.
+    """
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+    return dict(types.most_common(25))
 
 
 def _describe(handle: asyncio.Handle) -> str:
@@ -143,9 +191,13 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
                     "own_worst_what": _own_steps["what"],
                     "gc_worst_ms": _gc["worst"] * 1000,
                     "gc_generation": _gc["generation"],
+                    "gc_full": _gc["full"],
+                    "gc_worst_cpu_ms": _gc["worst_cpu"] * 1000,
+                    "gc_worst_collected": _gc["worst_collected"],
                 }
             )
-            _gc["worst"] = 0.0
+            _gc["worst"] = _gc["worst_cpu"] = 0.0
+            _gc["worst_collected"] = _gc["full"] = 0
             _own_steps["worst"] = _own_steps["total"] = 0.0
             state["worst"] = 0.0
             state["count"] = 0
@@ -157,11 +209,12 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
 
     @callback
     def started(_event: Event) -> None:
-        write({"t": time.time(), "event": "started"})
+        # once, at start-up (a list of every tracked object costs a moment, not in the window)
+        write({"t": time.time(), "event": "started", **_heap()})
 
     @callback
     def stopping(_event: Event) -> None:
-        write({"t": time.time(), "event": "stop"})
+        write({"t": time.time(), "event": "stop", **_heap(), "garbage": _garbage()})
         if handle[0] is not None:
             handle[0].cancel()
         out.close()
