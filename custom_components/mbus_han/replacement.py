@@ -241,7 +241,8 @@ async def async_carry_over(hass: HomeAssistant, entry: MbusHanConfigEntry, old: 
         entry,
         **{
             CONF_REPLACEMENTS: pending,
-            CONF_CARRIED: {**entry.data.get(CONF_CARRIED, {}), **carried},
+            # the old meter's own offsets go with its unique ids (a meter replaced twice)
+            CONF_CARRIED: {**_without_meter(entry.data.get(CONF_CARRIED, {}), old), **carried},
             CONF_FINAL_TOTALS: totals,
             CONF_FIRST_READINGS: firsts,
         },

@@ -421,3 +421,23 @@ async def test_a_han_meter_said_to_be_another_meter_is_kept_apart(
     assert new_energy is not None
     assert new_energy != old_energy
     assert hass.states.get(old_energy).state == STATE_UNAVAILABLE
+
+
+async def test_a_meter_replaced_twice_goes_on_from_the_carried_total(
+    recorder_mock, hass, hass_client, bus_factory, clock, state_clock
+):
+    entry, bus, energy = await _replaced_mbus_meter(hass, bus_factory, clock, state_clock)
+    await _fix(hass, hass_client, replaced_issue_id(entry.entry_id, OLD_ID), "carry_over")
+    bus.meters[0].source.energy_kwh = 5.0
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) == 45683.0  # 45680 + (5 - 2)
+    # Years later the second meter is exchanged too: a third one at 1 kWh.
+    bus.meters[0] = _heat_meter(11223344, 1.0, clock)
+    await _poll(hass, entry)
+    await _fix(hass, hass_client, replaced_issue_id(entry.entry_id, NEW_ID), "carry_over")
+    assert float(hass.states.get(energy).state) == 45683.0  # the carried total, not 5 kWh
+    bus.meters[0].source.energy_kwh = 4.0
+    await _poll(hass, entry)
+    assert float(hass.states.get(energy).state) == 45686.0  # 45683 + (4 - 1)
+    assert _energy_entity(hass, "SLB-11223344") == energy
+    assert not [key for key in entry.data["carried"] if key.startswith(f"{NEW_ID}-")]
