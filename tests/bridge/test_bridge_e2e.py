@@ -104,19 +104,19 @@ async def site(socket_enabled: None) -> AsyncIterator[Site]:
     broker = Broker()
     broker.start()
     han = HanFeeder()
-    han_url = await han.start()
     bus = SimulatedBus(
         [SimulatedMeter(ReplaySource.from_file(KAMSTRUP_601), 5)], SimulatorTiming.instant()
     )
-    server = await bus.start_tcp()
-    bus_url = f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    config = {
-        "bridge": {"id": "basement"},
-        "mqtt": {"host": "127.0.0.1", "port": broker.port},
-        "mbus": [{"port": bus_url, "meters": [5], "poll_interval": 10}],
-        "han": [{"port": han_url, "meter": "kaifa"}],
-    }
     try:
+        han_url = await han.start()
+        server = await bus.start_tcp()
+        bus_url = f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        config = {
+            "bridge": {"id": "basement"},
+            "mqtt": {"host": "127.0.0.1", "port": broker.port},
+            "mbus": [{"port": bus_url, "meters": [5], "poll_interval": 10}],
+            "han": [{"port": han_url, "meter": "kaifa"}],
+        }
         async with watching(broker.port) as watcher:
             site = Site(broker, watcher, han, bus, config)
             try:

@@ -87,38 +87,40 @@ async def site(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[Site]
     broker = Broker()
     broker.start()
     han = HanFeeder()
-    han_url = await han.start()
     bus = SimulatedBus(
         [SimulatedMeter(ReplaySource.from_file(KAMSTRUP_601), 5)], SimulatorTiming.instant()
     )
-    server = await bus.start_tcp()
-    config = {
-        "bridge": {"id": "basement"},
-        "mqtt": {"host": "127.0.0.1", "port": broker.port},
-        "mbus": [
-            {
-                "port": f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}",
-                "meters": [5],
-                "poll_interval": 10,
-            }
-        ],
-        "han": [{"port": han_url, "meter": "kaifa"}],
-    }
-    entry = MockConfigEntry(domain="mqtt", data={"broker": "127.0.0.1", "port": broker.port})
-    entry.add_to_hass(hass)
     # the harness has no configuration.yaml (MQTT reads its YAML part at set-up)
     no_yaml = patch("homeassistant.config.async_hass_config_yaml", AsyncMock(return_value={}))
     no_yaml.start()
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    site = Site(broker, config, han)
+    entry = MockConfigEntry(domain="mqtt", data={"broker": "127.0.0.1", "port": broker.port})
+    site: Site | None = None
     try:
+        han_url = await han.start()
+        server = await bus.start_tcp()
+        config = {
+            "bridge": {"id": "basement"},
+            "mqtt": {"host": "127.0.0.1", "port": broker.port},
+            "mbus": [
+                {
+                    "port": f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}",
+                    "meters": [5],
+                    "poll_interval": 10,
+                }
+            ],
+            "han": [{"port": han_url, "meter": "kaifa"}],
+        }
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        site = Site(broker, config, han)
         yield site
     finally:
-        no_yaml.stop()
-        await site.stop()
+        if site is not None:
+            await site.stop()
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+        no_yaml.stop()
         await han.close()
         await bus.close()
         broker.close()
