@@ -140,10 +140,12 @@ def test_danish_kamstrup_energy_is_counted_in_10_wh() -> None:
     written for Danish meters multiply the totals by 10 to get Wh (Asbjoern's
     Kamstrup-Radius-Interface, mbusparser.cpp: ``activeImportWh = ... * 10``; the ESPHome
     and ESP8266 projects of Danish users built on it), as amsreader-firmware does for every
-    Kamstrup (IEC6205675.cpp: ``activeImportCounter *= 10``), whose maintainers answer the
-    Swedish 10x reports (#239, #421, #874) with "quite a number [of readers] in Denmark and
-    Norway ... the accumulated value is correct". The Danish list names no meter type, so
-    the Swedish Wh variant (type ``...09x``) cannot apply to it.
+    Kamstrup (IEC6205675.cpp: ``activeImportCounter *= 10``): its maintainers have "quite a
+    number" of readers in Denmark and Norway, and the 10x reports on energy come from Sweden
+    (#239, #421, #874). The one Danish-sourced program that divides by 1000 instead, the
+    proof-of-concept script of Kamstrup-Radius-Interface, was replaced there by the parser
+    above. The Danish list names no meter type, so the Swedish Wh variant (type ``...09x``)
+    cannot apply to it.
     """
     reading = decode_llc(_danish_kamstrup_push((1234567, 2345, 34567, 45678)))
     assert reading.meter.manufacturer == "Kamstrup"
