@@ -147,6 +147,7 @@ def print_load(report: LoadReport) -> None:
             "objects the collector tracks after start-up / at the end",
             f"{report.tracked_objects:,} / {report.tracked_objects_at_stop:,}",
         ),
+        ("... of this integration's classes after start-up", f"{report.own_objects:,}"),
         ("longest loop step of this integration", f"{report.own_worst_step_ms:.1f} ms"),
         (
             "its loop time per M-Bus read (HAN frames in it)",

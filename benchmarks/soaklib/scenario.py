@@ -561,6 +561,7 @@ class LoadReport:
     gc_worst_collected: int = 0  # garbage objects the longest pause freed
     tracked_objects: int = 0  # objects the collector tracks in Home Assistant after start-up
     tracked_objects_at_stop: int = 0
+    own_objects: int = 0  # of those after start-up, instances of this integration's classes
     heap_growth: list[str] = field(default_factory=list)  # "type +n", start-up to the end
     cyclic_garbage: list[str] = field(default_factory=list)  # "type n" waiting at the end
     own_worst_step_ms: float = 0.0  # longest event-loop step running this integration's code
@@ -728,6 +729,9 @@ def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end:
     counts = {r.get("event"): r.get("tracked_objects", 0) for r in records if "event" in r}
     report.tracked_objects = counts.get("started", 0)
     report.tracked_objects_at_stop = counts.get("stop", 0)
+    report.own_objects = next(
+        (r.get("own_objects", 0) for r in records if r.get("event") == "started"), 0
+    )
     types = {r["event"]: r.get("types", {}) for r in records if "event" in r}
     started_types, stop_types = types.get("started", {}), types.get("stop", {})
     growth = {name: n - started_types.get(name, 0) for name, n in stop_types.items()}

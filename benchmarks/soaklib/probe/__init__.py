@@ -79,7 +79,12 @@ def _heap() -> dict[str, Any]:
     """
     objects = gc.get_objects()
     types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
-    return {"tracked_objects": len(objects), "types": dict(types.most_common(40))}
+    own = sum(n for name, n in types.items() if name.startswith("custom_components.mbus_han."))
+    return {
+        "tracked_objects": len(objects),
+        "own_objects": own,  # instances of this integration's classes (not their dicts)
+        "types": dict(types.most_common(40)),
+    }
 
 
 def _garbage() -> dict[str, int]:
