@@ -144,8 +144,8 @@ def test_danish_kamstrup_energy_is_counted_in_10_wh() -> None:
     number" of readers in Denmark and Norway, and the 10x reports on energy come from Sweden
     (#239, #421, #874). The one Danish-sourced program that divides by 1000 instead, the
     proof-of-concept script of Kamstrup-Radius-Interface, is not what that project's
-    firmware does: the firmware uses the parser above. The Danish list names no meter type, so the Swedish Wh variant (type ``...09x``)
-    cannot apply to it.
+    firmware does: the firmware uses the parser above. The Danish list names no meter type,
+    so the Swedish Wh variant (type ``...09x``) cannot apply to it.
     """
     reading = decode_llc(_danish_kamstrup_push((1234567, 2345, 34567, 45678)))
     assert reading.meter.manufacturer == "Kamstrup"
