@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
+from .hour_statistics import HourStatistics
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
@@ -188,6 +189,7 @@ async def _open_han(hass: HomeAssistant, entry: MbusHanConfigEntry) -> HanCoordi
         ) from err
     model = "HAN over MQTT" if coordinator.mqtt else "HAN"
     coordinator.port_device_id = _register_port_device(hass, entry, model)
+    coordinator.reading_listeners.append(HourStatistics(hass, coordinator).on_reading)
     return coordinator
 
 

@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from . import MbusHanConfigEntry
 from .const import CONF_AUTH_KEY, CONF_KEY, CONF_METER_DEVICES, CONF_METERS, CONF_PORT
 from .han_coordinator import HanCoordinator
+from .hour_statistics import HourStatistics
 from .mbus_coordinator import MbusCoordinator
 from .protocol.han.jsonout import reading_to_json
 from .protocol.han.reading import HanReading
@@ -129,4 +130,12 @@ def _han(coordinator: HanCoordinator) -> dict[str, Any]:
         },
         "meter": reading_to_json(merged),
         "last_bytes": bytes(coordinator.raw_bytes).hex(" ").upper(),
+        "hour_statistics": next(
+            (
+                owner.diagnostics()
+                for listener in coordinator.reading_listeners
+                if isinstance(owner := getattr(listener, "__self__", None), HourStatistics)
+            ),
+            None,
+        ),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -195,6 +196,8 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
         self._outage = ("han_silent", "")  # translation key and detail of the current outage
         self._key_failures = 0
         self._weak = WeakCheckFilter()
+        # Called with every push as taken in, after the entities (hour_statistics.py)
+        self.reading_listeners: list[Callable[[HanReading], None]] = []
 
     @property
     def device_identifier(self) -> str | None:
@@ -370,6 +373,8 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             self.stats.unconfirmed = self._weak.rejected
         self.data.merge(result)
         self.async_set_updated_data(self.data)
+        for listener in self.reading_listeners:
+            listener(result)
 
     def _weakly_checked(self, reading: HanReading) -> bool:
         """True for a push whose only check is an M-Bus frame's 8-bit sum (no tag, no CRC)."""

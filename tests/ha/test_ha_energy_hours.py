@@ -1,0 +1,74 @@
+"""Each hour's energy in that hour of the recorder's statistics, against the simulator's truth.
+
+A day of a Kaifa meter (HAN simulator, varying load) goes through the integration with the
+recorder running; the integration is reloaded mid-morning (its state read back from the
+recorder, as after a restart) and the port is lost for 20 minutes across 16:00. Every hourly
+row of ``mbus_han:han_<meter>_energy_import`` must be within 1 % (or 0.01 kWh) of what the
+simulated meter counted in that hour (its model's counter at the hour boundaries). The two
+hours around the outage are split from the gap's exact total and marked estimated.
+"""
+
+from __future__ import annotations
+
+import pytest
+from energy_day import (
+    KAIFA_ID,
+    Window,
+    local,
+    replay_day,
+)
+from ha_helpers import han_entry_data
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+
+from custom_components.mbus_han.const import DOMAIN
+from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
+
+# Only the statistics matter here: recording every entity's states would only slow it down.
+NO_STATES = {"exclude": {"domains": ["sensor", "binary_sensor"]}}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_mock, enable_custom_integrations) -> None:
+    """The recorder must come before Home Assistant itself (conftest's would start it first)."""
+
+
+@pytest.mark.parametrize("recorder_config", [NO_STATES])
+async def test_every_hour_of_a_day_is_booked_in_its_own_hour(
+    recorder_mock, hass: HomeAssistant, hass_client, han_factory
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Oslo")  # where the meter's clock runs
+    line = await han_factory(Maker.KAIFA, Wiring.THREE_PHASE)  # a port to open; we feed pushes
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    windows = [
+        Window(local(8, 30), local(8, 33), "restart"),  # read back from the recorder
+        Window(local(15, 50), local(16, 10), "outage"),  # the 16:00 register is lost
+    ]
+    result = await replay_day(hass, entry, windows)
+
+    assert sorted(result.truth_kwh) == [local(hour) for hour in range(24)]
+    assert sorted(result.ours_kwh) == sorted(result.truth_kwh)  # every hour has its row
+    for hour, truth in result.truth_kwh.items():
+        ours = result.ours_kwh[hour]
+        assert abs(ours - truth) <= max(0.01 * truth, 0.01), (hour, ours, truth)
+    # the outage's two hours are the only ones split from a gap; their sum is exact
+    assert [h[11:16] for h in result.estimated] == ["14:00", "15:00"]  # UTC: 15:00, 16:00 local
+
+    # diagnostics name the registers and the estimated hours, but not the meter ID
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    hours = diagnostics["hour_statistics"]
+    assert hours["statistics"] == [
+        "energy_export",
+        "energy_import",
+        "reactive_energy_export",
+        "reactive_energy_import",
+    ]
+    assert len(hours["estimated_hours"]) == 8  # 15:00 and 16:00 of each register
+    assert KAIFA_ID not in str(hours)
