@@ -100,7 +100,13 @@ class Findings:
 def load_registry(config_dir: Path) -> dict[str, dict[str, Any]]:
     """``entity_id`` -> entity registry entry, for ``mbus_han`` entities."""
     path = config_dir / ".storage" / "core.entity_registry"
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise RuntimeError(
+            f"{path} is missing: Home Assistant wrote no entity registry (it is written 10 s "
+            "after the last change, or when Home Assistant stops; was it killed, see stderr?)"
+        ) from err
     return {
         entity["entity_id"]: entity
         for entity in data["data"]["entities"]

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -26,7 +27,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PR_SET_PDEATHSIG = 1
-STOP_TIMEOUT = 60.0  # s: Home Assistant's own stop stages take at most ~ this long
+# s: Home Assistant's own stop stages may take this long (homeassistant.core: stopping 20 +
+# stop 100 + final write 60 + close 30, the same in 2025.4 and 2026.10). The registries are
+# written in the final-write stage when a change is still pending (their delayed save moves
+# on with every change), so a process killed sooner can leave no entity registry at all.
+STOP_TIMEOUT = 20.0 + 100.0 + 60.0 + 30.0
 
 CONFIGURATION = """\
 homeassistant:
@@ -91,9 +96,12 @@ class HomeAssistantProcess:
         self.log_path = config_dir / "home-assistant.log"
         self.probe_path = config_dir / "soak_probe.jsonl"
         self.entries = entries
+        # One port for every start on this directory: 2026.x stores the HTTP settings.
+        self.http_port = free_tcp_port()
         self.process: asyncio.subprocess.Process | None = None
         self.starts: list[float] = []  # wall-clock times of each start
         self.stops: list[float] = []  # wall-clock times each stop completed
+        self.killed: list[float] = []  # wall-clock times a stop had to kill the process
         self._prepare()
 
     def _prepare(self) -> None:
@@ -143,6 +151,7 @@ class HomeAssistantProcess:
             self.log_path.rename(self.config_dir / f"home-assistant.run{len(self.starts)}.log")
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
+        env["MBUS_HAN_SOAK_HTTP_PORT"] = str(self.http_port)  # see ha_main.py
         stderr = (self.config_dir / "stderr.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -188,6 +197,12 @@ class HomeAssistantProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
+            self.killed.append(time.time())
+            print(
+                f"Home Assistant did not stop within {STOP_TIMEOUT:.0f} s and was killed: "
+                "what it had not written yet (registries, restore states) is lost",
+                file=sys.stderr,
+            )
         self.stops.append(time.time())
 
     async def restart(self) -> float:
@@ -197,6 +212,14 @@ class HomeAssistantProcess:
         await self.start()
         await self.wait_started()
         return time.time() - begin
+
+
+def free_tcp_port() -> int:
+    """A TCP port free on this machine now (the kernel's pick)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def point_link(link: Path, target: str) -> None:
