@@ -22,6 +22,7 @@ from .hour_statistics import HourStatistics
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
+from .options_han import reload_on_option_change
 from .protocol.errors import TransportError
 from .redact import redact_text, shown_port, unsecret_entry_identity
 from .replacement import kept_identifiers, note_meter
@@ -81,6 +82,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
         entry.runtime_data = MbusHanRuntimeData(coordinator)
         start_replacement_checks(hass, entry, coordinator)
         coordinator.async_start()
+        reload_on_option_change(hass, entry)
     else:
         coordinator = await _first_mbus_poll(hass, entry)
         entry.runtime_data = MbusHanRuntimeData(coordinator)

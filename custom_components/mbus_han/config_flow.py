@@ -76,6 +76,7 @@ from .const import (
 from .han_coordinator import KEY_ERRORS, SILENCE_TIMEOUT
 from .mbus_coordinator import MbusCoordinator
 from .mqtt_source import MqttUnavailableError, async_mqtt_available, async_probe_topic, topic_error
+from .options_han import HanOptionsMixin
 from .protocol.errors import (
     AuthenticationTagError,
     BusError,
@@ -411,8 +412,8 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: MbusHanConfigEntry) -> bool:
-        """Only a polled M-Bus port has options; a HAN meter pushes at its own pace."""
-        return bool(config_entry.data[CONF_KIND] == KIND_MBUS)
+        """An M-Bus port's poll interval; a HAN port's settlement period and capacity tariff."""
+        return config_entry.data[CONF_KIND] in (KIND_MBUS, KIND_HAN)
 
     @staticmethod
     @callback
@@ -918,11 +919,13 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class MbusHanOptionsFlow(OptionsFlow):
-    """How often to read the meters."""
+class MbusHanOptionsFlow(HanOptionsMixin, OptionsFlow):
+    """How often to read the meters (M-Bus); the HAN steps are in options_han.py."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the poll interval in seconds; a running bus takes it at once."""
+        if self.config_entry.data[CONF_KIND] == KIND_HAN:
+            return await self.async_step_han()
         if user_input is not None:
             seconds = int(user_input[CONF_SCAN_INTERVAL])
             if self.config_entry.state is ConfigEntryState.LOADED:

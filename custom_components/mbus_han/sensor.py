@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
+from .capacity_sensor import async_setup_capacity
 from .entity import HanMeterEntity, MbusMeterEntity, PortEntity, meter_identifier
 from .han_coordinator import HanCoordinator
 from .han_sensor import (
@@ -55,6 +56,7 @@ async def async_setup_entry(
         restored = _restored_han_counters(hass, entry, coordinator)
         async_add_entities(restored)
         add_new = _han_adder(coordinator, async_add_entities, restored)
+        await async_setup_capacity(hass, entry, coordinator, async_add_entities)
     else:
         add_new = _mbus_adder(coordinator, async_add_entities)
     add_new()

@@ -147,9 +147,13 @@ async def test_reconfigure_takes_new_keys(hass, han_factory):
 
 
 async def test_a_han_port_has_no_poll_options(hass):
+    """A HAN meter pushes at its own pace: its options are the capacity tariff's (issue 17)."""
     entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data("/dev/ttyUSB0"))
     entry.add_to_hass(hass)
-    assert not entry.supports_options
+    assert entry.supports_options
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "han"
+    assert "scan_interval" not in result["data_schema"].schema
 
 
 async def test_keys_that_stop_working_ask_for_new_ones(hass, han_factory):
