@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 
 from .protocol.errors import DecodeError, TransportError
 from .protocol.han import HanReading, HanStreamDecoder, Transport
@@ -106,12 +107,19 @@ async def _subscribe(
     if not await async_mqtt_available(hass):
         raise MqttUnavailableError("Home Assistant's MQTT integration is not set up")
     from homeassistant.components import mqtt  # noqa: PLC0415 - optional integration
-    from homeassistant.exceptions import HomeAssistantError  # noqa: PLC0415
 
     try:
         return await mqtt.async_subscribe(hass, topic, on_message, encoding=None)
     except HomeAssistantError as err:
         raise MqttUnavailableError(f"cannot subscribe to {topic}: {err}") from err
+
+
+def _unsubscribe(unsubscribe: Callable[[], None]) -> None:
+    """Unsubscribe; a subscription the MQTT integration dropped itself (reloaded) is gone."""
+    try:
+        unsubscribe()
+    except HomeAssistantError as err:
+        _LOGGER.debug("Subscription already gone: %s", err)
 
 
 class MqttSource:
@@ -155,7 +163,7 @@ class MqttSource:
         """Unsubscribe (idempotent)."""
         unsubscribe, self._unsubscribe = self._unsubscribe, None
         if unsubscribe is not None:
-            unsubscribe()
+            _unsubscribe(unsubscribe)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,4 +209,4 @@ async def async_probe_topic(
                             if isinstance(result, HanReading):
                                 return ProbeResult(payload_format, transport, result)
     finally:
-        unsubscribe()
+        _unsubscribe(unsubscribe)

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import Mock, patch
 
 import pytest
 from ha_helpers import push_until, wait_until
@@ -24,6 +24,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -350,3 +351,34 @@ async def test_a_silent_topic_is_subscribed_again_without_a_growing_delay(hass, 
             async_fire_mqtt_message(hass, TOPIC, KAIFA_FRAME)
 
         await push_until(hass, publish, lambda: coordinator.stats.readings > 0)
+
+
+@pytest.mark.usefixtures("short_wait")
+async def test_reconfigure_refuses_a_wildcard_and_a_silent_topic(hass, mqtt_mock):
+    entry = await _setup(hass, _entry_data())
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"topic": "a/#"})
+    assert result["errors"] == {"topic": "invalid_topic"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"topic": "quiet"})
+    assert result["errors"] == {"base": "no_mqtt_data"}
+    assert entry.data["port"] == TOPIC  # unchanged
+
+
+async def test_a_subscription_the_mqtt_integration_refuses_is_said(hass, mqtt_mock):
+    """E.g. the MQTT integration being reloaded between the form and its answer."""
+    result = await _start(hass)
+    with patch(
+        "homeassistant.components.mqtt.async_subscribe",
+        side_effect=HomeAssistantError("not connected"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"topic": TOPIC})
+    assert result["errors"] == {"base": "mqtt_unavailable"}
+    assert "not connected" in result["description_placeholders"]["error"]
+
+
+async def test_a_subscription_already_gone_is_closed_quietly(hass):
+    """After the MQTT integration reloads, our old subscription is no longer its to remove."""
+    source = MqttSource(TOPIC, PayloadFormat.RAW)
+    source._unsubscribe = Mock(side_effect=HomeAssistantError("cannot unsubscribe twice"))
+    await source.close()
+    await source.close()  # idempotent
