@@ -250,3 +250,35 @@ async def test_silent_han_meter_goes_offline(site: Site, monkeypatch: pytest.Mon
     await site.watcher.wait_for(lambda: site.watcher.latest[availability] == b"offline")
     state = site.watcher.json("mbus_han/han-6970631402614476/state")
     assert state["1-0:1.7.0.255"] is not None  # the last state stays, marked unavailable
+
+
+async def test_the_command_runs_and_stops_cleanly(site: Site, tmp_path: Path) -> None:
+    """``mbus-han bridge CONFIG`` as systemd runs it: up, publishing; SIGTERM: offline, exit 0."""
+    import signal
+    import sys
+
+    import yaml
+
+    config = tmp_path / "bridge.yaml"
+    config.write_text(yaml.safe_dump({k: v for k, v in site.config.items() if k != "mbus"}))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "custom_components.mbus_han",
+        "bridge",
+        str(config),
+        cwd=Path(__file__).parents[2],
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await _han_up(site)
+        availability = "mbus_han/bridge/basement/availability"
+        assert site.watcher.latest[availability] == b"online"
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            assert await process.wait() == 0
+        await site.watcher.wait_for(lambda: site.watcher.latest[availability] == b"offline")
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -224,3 +224,49 @@ async def test_broker_restart_bridge_restart_and_a_removed_meter(
     # the same entities (no duplicates), the energy sensor kept though list 2 has no energy
     assert {_entity(hass, HAN_POWER), _entity(hass, HAN_ENERGY)} == entity_ids
     assert _state(hass, HAN_ENERGY) == STATE_UNKNOWN
+
+
+async def test_the_integration_reads_the_bridges_raw_frames(
+    hass: HomeAssistant, site: Site, enable_custom_integrations: None
+) -> None:
+    """Part 1 and part 2 together: the integration's MQTT source on the bridge's han_raw topic.
+
+    The values are the integration's own (its entities, its decoder), from frames that crossed
+    the bridge and a real broker; the simulator's physics says what they must be.
+    """
+    from custom_components.mbus_han.const import DOMAIN
+
+    topic = "mbus_han/han-6970631402614476/han_raw"
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        unique_id=topic,
+        data={
+            "kind": "han",
+            "source": "mqtt",
+            "port": topic,
+            "meter": "auto",
+            "transport": "hdlc",
+            "payload_format": "raw",
+        },
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    site.start({key: value for key, value in site.config.items() if key != "mbus"})
+    unique_id = "HAN-6970631402614476-1-0:1.7.0.255"  # the integration's own entity
+
+    def integration_power() -> str | None:
+        entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
+        state = hass.states.get(entity_id) if entity_id else None
+        return state.state if state else None
+
+    power = await _han_push(site, hass)
+    async with asyncio.timeout(30):
+        while integration_power() != str(power):
+            power = await _han_push(site, hass)
+            await asyncio.sleep(0.5)
+            await hass.async_block_till_done()
+    assert _state(hass, HAN_POWER) == str(power)  # and the bridge's own MQTT entity agrees
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
