@@ -617,6 +617,7 @@ async def run_load(seconds: float, work: Path, log: Callable[[str], None] = prin
         all_meters = [m for meters in meters_by_port for m in meters]
         report.meters = len(all_meters)
         ha = HomeAssistantProcess(work / "config", entries)
+        (ha.config_dir / "soak_probe_heap").touch()  # the probe's heap figures (issue 15)
         await ha.start()
         report.startup_s = await ha.wait_started(timeout=300)
         log(f"load: Home Assistant with {report.meters} meters started in {report.startup_s:.1f} s")

@@ -13,9 +13,11 @@ step's task, or a callback defined there) and the loop time all such steps took
 (``own_ms``): the integration's own share, whatever else the machine does. Pauses of Python's
 garbage collector stop the loop too, but collect the whole process's heap in whichever step
 happens to allocate: they are left out of those figures and reported on their own
-(``gc_worst_ms``, with its generation; ``gc_full``, the full collections of that second). The
-"started" line carries the number of objects the collector tracks then (``tracked_objects``):
-a full collection's pause grows with it.
+(``gc_worst_ms``, with its generation; ``gc_full``, the full collections of that second).
+With a file ``soak_probe_heap`` in the configuration directory (the load scenario), the
+"started" and "stop" lines also carry the heap's size and commonest types, and "stop" the
+cyclic garbage waiting then, by type: that costs a moment at start and stop, which the
+soak's restart timing must not include, so only the load scenario asks for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import time
 from collections import Counter
 from types import CoroutineType
@@ -170,6 +173,7 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     loop = hass.loop
     # Opened once in the executor (opening may block); short line-buffered writes do not.
     out = await hass.async_add_executor_job(_open_append, path)
+    heap = await hass.async_add_executor_job(os.path.exists, hass.config.path("soak_probe_heap"))
     _time_steps()
     if _time_collections not in gc.callbacks:
         gc.callbacks.append(_time_collections)
@@ -215,11 +219,12 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     @callback
     def started(_event: Event) -> None:
         # once, at start-up (a list of every tracked object costs a moment, not in the window)
-        write({"t": time.time(), "event": "started", **_heap()})
+        write({"t": time.time(), "event": "started", **(_heap() if heap else {})})
 
     @callback
     def stopping(_event: Event) -> None:
-        write({"t": time.time(), "event": "stop", **_heap(), "garbage": _garbage()})
+        extra = {**_heap(), "garbage": _garbage()} if heap else {}
+        write({"t": time.time(), "event": "stop", **extra})
         if handle[0] is not None:
             handle[0].cancel()
         out.close()
