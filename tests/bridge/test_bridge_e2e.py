@@ -282,3 +282,19 @@ async def test_the_command_runs_and_stops_cleanly(site: Site, tmp_path: Path) ->
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_lost_gateway_is_reopened(site: Site) -> None:
+    """The HAN gateway drops the connection: the meter goes offline, the port is reopened (1 s
+    back-off), and the next push is published again."""
+    await site.start_bridge()
+    await _han_up(site)
+    availability = "mbus_han/han-6970631402614476/availability"
+    first = site.han.clients[-1]
+    first.close()
+    await site.watcher.wait_for(lambda: site.watcher.latest[availability] == b"offline")
+    # (send waits for the bridge to connect again: the closed client is not written to)
+    _, power = await site.han.send(list_number=2)
+    state = "mbus_han/han-6970631402614476/state"
+    await site.watcher.wait_for(lambda: site.watcher.json(state)["1-0:1.7.0.255"] == power)
+    assert site.watcher.latest[availability] == b"online"
