@@ -266,7 +266,7 @@ class CapacityTracker:
             None,
             {energy, power},
             "hour",
-            {energy: "kWh", power: "kW"},
+            {"energy": "kWh", "power": "kW"},  # by unit class
             {"state", "mean"},
         )
         registers = {
