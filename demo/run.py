@@ -206,6 +206,15 @@ async def _setup_mbus(client: HaClient, state: DemoState) -> None:
             state.entities[f"heat_{key}"] = entity_id
 
 
+# The HAN options the demo turns on: the capacity tariff with the common Norwegian ladder,
+# settled per hour (no prices: the cost sensor needs a price sensor the demo does not have).
+DEMO_HAN_OPTIONS = {
+    "capacity_tariff": True,
+    "settlement_minutes": "60",
+    "capacity_ladder": "2, 5, 10, 15, 20, 25, 50, 75, 100",
+}
+
+
 async def _setup_han(client: HaClient, state: DemoState) -> None:
     """Add the HAN port through the config flow; find its import/export energy sensors."""
     plan = FlowPlan(
@@ -217,6 +226,8 @@ async def _setup_han(client: HaClient, state: DemoState) -> None:
         result = await run_config_flow(client, plan)
     entry_id = result["result"]["entry_id"]
     state.entries["han"] = entry_id
+    # Norway's capacity tariff (issue 17): the dashboard's "Capacity tariff" card shows it.
+    await run_options_flow(client, entry_id, DEMO_HAN_OPTIONS)
     # Entities appear with the first list that has them: power at once (list 1 every 2 s),
     # the energy counters only with the hourly list 3 (XX:00:10).
     # The meter's device (and so the entity ids) is named from what the meter sends: wait for
@@ -224,7 +235,10 @@ async def _setup_han(client: HaClient, state: DemoState) -> None:
     registry = await _wait_for_entities(
         client,
         entry_id,
-        lambda found: any(item["unique_id"].endswith("1.7.0.255") for item in found),
+        lambda found: all(
+            any(item["unique_id"].endswith(suffix) for item in found)
+            for suffix in ("1.7.0.255", "-capacity_step")  # the capacity card's sensors too
+        ),
         60,
     )
     by_obis = {item["unique_id"].rsplit(":", 1)[-1]: item["entity_id"] for item in registry}
