@@ -4,8 +4,9 @@ Shared by the recorder test (tests/ha/test_ha_energy_hours.py) and the benchmark
 (benchmarks/energy_hours.py). The meter is the HAN simulator; the ground truth is its
 electrical model's energy counter at each hour boundary (what the meter counted in that
 hour), read from the model, not from anything we decode. States are stamped with each push's
-moment (Home Assistant's core reads ``time.time()`` for them; the event loop keeps running in
-real time), and our statistics glue is told the same moment, so the recorder sees a day.
+moment (Home Assistant's core and entity helper read ``time.time()`` for them, patched here;
+the event loop keeps running in real time), and our statistics glue is told the same moment,
+so the recorder sees a day.
 
 The load varies over the day (night base, morning and evening peaks, a water heater
 switching on and off mid-hour), so an hour booked one hour late is visibly wrong.
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from homeassistant import core as ha_core
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity as ha_entity
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -98,7 +100,10 @@ def simulated_time(clock: list[float]) -> Iterator[None]:
     """States stamped at ``clock[0]`` (a POSIX time) and the simulator's load steerable."""
     saved = sim_module._BASE_LOAD_W
     try:
-        with patch.object(ha_core, "time", SimpleNamespace(time=lambda: clock[0])):
+        with (
+            patch.object(ha_core, "time", SimpleNamespace(time=lambda: clock[0])),
+            patch.object(ha_entity, "timer", lambda: clock[0]),
+        ):
             yield
     finally:
         sim_module._BASE_LOAD_W = saved

@@ -10,6 +10,11 @@ hours around the outage are split from the gap's exact total and marked estimate
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
 import pytest
 from energy_day import (
     KAIFA_ID,
@@ -72,3 +77,39 @@ async def test_every_hour_of_a_day_is_booked_in_its_own_hour(
     ]
     assert len(hours["estimated_hours"]) == 8  # 15:00 and 16:00 of each register
     assert KAIFA_ID not in str(hours)
+
+
+# The energy-import entity's states are recorded so the recorder compiles its statistics.
+ENERGY_STATES = {"include": {"entity_globs": ["sensor.*energy_import*"]}}
+REPORT = os.environ.get("ENERGY_HOURS_REPORT")
+
+
+@pytest.mark.skipif(REPORT is None, reason="run by benchmarks/energy_hours.py")
+@pytest.mark.parametrize("recorder_config", [ENERGY_STATES])
+async def test_benchmark_plain_sensor_next_to_ours(
+    recorder_mock, hass: HomeAssistant, han_factory
+) -> None:
+    """The same day, with the plain register sensor's statistics compiled by the recorder."""
+    await hass.config.async_set_time_zone("Europe/Oslo")
+    line = await han_factory(Maker.KAIFA, Wiring.THREE_PHASE)
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    windows = [
+        Window(local(8, 30), local(8, 33), "restart"),
+        Window(local(15, 50), local(16, 10), "outage"),
+    ]
+    result = await replay_day(hass, entry, windows, plain_statistics=True)
+    rows = [
+        {
+            "hour": hour.isoformat(),
+            "truth_kwh": truth,
+            "plain_kwh": result.plain_kwh.get(hour),
+            "ours_kwh": result.ours_kwh.get(hour),
+            "estimated": any(hour.astimezone(dt.UTC).isoformat() == h for h in result.estimated),
+        }
+        for hour, truth in sorted(result.truth_kwh.items())
+    ]
+    assert REPORT is not None
+    Path(REPORT).write_text(json.dumps({"rows": rows, "pushes": result.pushes}, indent=1))
