@@ -216,10 +216,11 @@ class CapacityTracker:
         if not self.settings.priced:
             return
         until = self.ledger.priced_until
-        for start, energy in sorted(self.meter.periods.items()):
-            if (until is not None and start < until) or not settled(start, now):
-                continue
-            self.ledger.add_period(start, energy, self.settings.prices)
+        waiting = [s for s in self.meter.periods if until is None or s >= until]
+        for start in sorted(waiting):
+            if not settled(start, now):
+                break
+            self.ledger.add_period(start, self.meter.periods[start], self.settings.prices)
             month = start.astimezone(self.meter.zone).strftime("%Y-%m")
             self.ledger.charge_step(month, self.meter.step(start), self.settings.prices)
         self.ledger.forget_prices_before(now - 2 * HOUR)

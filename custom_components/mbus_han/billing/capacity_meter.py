@@ -98,6 +98,10 @@ class CapacityMeter:
         self.last_sample: tuple[dt.datetime, float] | None = None  # (moment, kW)
         self.register: Register | None = None
         self.previous_register: Register | None = None  # the one an hour before ``register``
+        # The month's views are asked for by a dozen sensors at every push: computed once per
+        # change of the periods (``_version``) and month.
+        self._version = 0
+        self._cache: tuple[tuple[int, ...], list[Period], list[DailyPeak]] | None = None
 
     # --- input ------------------------------------------------------------------------------
 
@@ -184,6 +188,7 @@ class CapacityMeter:
             self._open(period_start(end, self.minutes), complete=bridged)
 
     def _close(self, live: LivePeriod) -> None:
+        self._version += 1
         if self.live is live:
             self.live = None
         if self.periods.get(live.start) is None:  # a register's count is not overwritten
@@ -208,6 +213,7 @@ class CapacityMeter:
         if delta < 0:
             return  # a new meter or a reset: the registers say nothing about this hour
         hour = old.boundary
+        self._version += 1
         if self.minutes == 60:
             if self.live is None or self.live.start != hour:
                 self.periods[hour] = delta
@@ -227,19 +233,26 @@ class CapacityMeter:
 
     # --- what the sensors show --------------------------------------------------------------
 
+    def _month(self, now: dt.datetime) -> tuple[list[Period], list[DailyPeak]]:
+        month = now.astimezone(self.zone)
+        key = (month.year, month.month, self._version, len(self.periods))
+        if self._cache is None or self._cache[0] != key:
+            periods = [
+                Period(start, energy, self.minutes)
+                for start, energy in sorted(self.periods.items())
+                if (local := start.astimezone(self.zone)).year == month.year
+                and local.month == month.month
+            ]
+            self._cache = (key, periods, daily_peaks(periods, self.zone))
+        return self._cache[1], self._cache[2]
+
     def month_periods(self, now: dt.datetime) -> list[Period]:
         """The completed periods of ``now``'s local month (missing ones as ``None``)."""
-        month = now.astimezone(self.zone)
-        return [
-            Period(start, energy, self.minutes)
-            for start, energy in sorted(self.periods.items())
-            if (local := start.astimezone(self.zone)).year == month.year
-            and local.month == month.month
-        ]
+        return list(self._month(now)[0])
 
     def peaks(self, now: dt.datetime) -> list[DailyPeak]:
         """Each day's highest completed period this month."""
-        return daily_peaks(self.month_periods(now), self.zone)
+        return list(self._month(now)[1])
 
     def top(self, now: dt.datetime) -> list[DailyPeak]:
         """The month's three highest days so far, highest first."""
@@ -341,6 +354,7 @@ class CapacityMeter:
         """Take stored state; False (and nothing taken) when it is of another layout or period."""
         if data.get("version") != STATE_VERSION or data.get("minutes") != self.minutes:
             return False
+        self._version += 1
         self.periods = {
             _parse(start): None if energy is None else float(energy)
             for start, energy in data["periods"].items()
@@ -362,6 +376,7 @@ class CapacityMeter:
         """Take completed hours from elsewhere (the recorder's statistics) where none are known."""
         if self.minutes != 60:
             return  # an hour's energy says nothing of its quarters' peaks
+        self._version += 1
         for start, energy in hours.items():
             self.periods.setdefault(start.astimezone(dt.UTC), energy)
 
