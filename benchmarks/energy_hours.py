@@ -4,7 +4,7 @@ Run: ``python benchmarks/energy_hours.py`` (with the test venv's Python: ``.venv
 or ``.venv-py314/bin/python``; about a minute and a half).
 
 It replays one simulated day of a Kaifa meter (the HAN simulator, a varying load, a reload of
-the integration at 08:30 and a 20-minute port outage across 16:00) through Home Assistant with
+the integration across 09:00 and a 20-minute port outage across 16:00) through Home Assistant with
 its recorder, in the test harness (pytest-homeassistant-custom-component: a real
 ``HomeAssistant`` core and recorder on an in-memory SQLite database; states are stamped in
 simulated time, see ``tests/ha/energy_day.py``). Two hourly series are read back from the
@@ -70,7 +70,7 @@ def main() -> int:
     print("hour   truth   plain  err %    ours  err %")
     for row in rows:
         real = row["truth_kwh"]
-        mark = "  estimated (outage)" if row["estimated"] else ""
+        mark = "  estimated (gap)" if row["estimated"] else ""
         print(
             f"{row['hour'][11:16]}  {cell(real)}  {cell(row['plain_kwh'])} "
             f"{err(row['plain_kwh'], real)}  {cell(row['ours_kwh'])} "

@@ -31,6 +31,7 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util import slugify
 
@@ -53,6 +54,10 @@ _REGISTERS: dict[int, tuple[str, str, str, str | None]] = {
 }
 PENDING_KEPT = 2000  # pushes held while the last row is read back (a few seconds' worth)
 ESTIMATED_KEPT = 48  # the latest hours split from a gap, for diagnostics
+# The power seen since the last register is stored at most this often (and at unload and stop),
+# so a restart across the hourly list still knows most of the hour it missed the end of.
+SAVE_DELAY_S = 60.0
+STORE_VERSION = 1
 # Whether this Home Assistant's statistics metadata names a unit class (2025.10 on).
 _HAS_UNIT_CLASS = "unit_class" in StatisticMetaData.__annotations__
 
@@ -98,6 +103,12 @@ class HourStatistics:
         self._meter: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.now: Callable[[], dt.datetime] = dt_util.utcnow  # when a push arrived
+        entry = coordinator.config_entry
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.hours.{entry.entry_id}"
+        )
+        self._stored: asyncio.Task[dict[str, Any]] | None = None
+        entry.async_on_unload(self._async_save)
 
     @property
     def enabled(self) -> bool:
@@ -175,14 +186,39 @@ class HourStatistics:
                 series.booker.restore(start_dt + dt.timedelta(hours=1), float(state) * 1000)
         else:
             series.last_sum = 0.0
+        stored = (await self._load()).get(series.statistic_id)
+        if isinstance(stored, dict):
+            series.booker.resume(stored)
         series.ready = True
         while series.pending:
             self._feed(series, *series.pending.popleft())
+
+    async def _load(self) -> dict[str, Any]:
+        """The stored power of every series (once, shared by the series read back together)."""
+        if self._stored is None:
+            self._stored = self.hass.async_create_task(self._read_store())
+        return await asyncio.shield(self._stored)
+
+    async def _read_store(self) -> dict[str, Any]:
+        try:
+            return await self._store.async_load() or {}
+        except Exception:  # noqa: BLE001 - a damaged file: start without the stored power
+            _LOGGER.warning("Stored power of the hourly statistics unreadable; not used")
+            return {}
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {sid: s.booker.snapshot() for sid, s in self.series.items() if s.ready}
+
+    async def _async_save(self) -> None:
+        """At unload: keep the power seen since the last register for the next start."""
+        if any(series.ready for series in self.series.values()):
+            await self._store.async_save(self._snapshot())
 
     def _feed(self, series: _Series, kind: str, when: dt.datetime, value: float) -> None:
         if not series.ready:
             series.pending.append((kind, when, value))
             return
+        self._store.async_delay_save(self._snapshot, SAVE_DELAY_S)
         if kind == "power":
             series.booker.add_power(when, value)
             return

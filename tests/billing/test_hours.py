@@ -142,3 +142,20 @@ def test_implausible_step_and_bad_period() -> None:
     assert booker.add_register(at(1), 5e9).rejected == "implausible"
     with pytest.raises(ValueError, match="only 60 or 15"):
         HourBooker(period_minutes=30)
+
+
+def test_the_power_seen_before_a_restart_is_taken_back() -> None:
+    before = HourBooker()
+    before.add_register(at(0), 0.0)
+    feed_power(before, at(0), at(0, 58), 1200.0)  # 10:00-10:58 at 1200 W: 1160 Wh seen
+    saved = before.snapshot()
+    after = HourBooker()
+    after.restore(at(0), 0.0)  # the recorder's last row ended at 10:00
+    after.resume(saved)
+    feed_power(after, at(1, 2), at(2), 600.0)  # 11:02-12:00 at 600 W: 580 Wh seen
+    booked = after.add_register(at(2), 1800.0)  # 11:00 was missed during the restart
+    # unseen 10:58-11:02 (240 s) shares 1800 - 1740 = 60 Wh: 30 Wh to each hour
+    assert [round(h.energy, 6) for h in booked.hours] == [1190.0, 610.0]
+    # a snapshot that is not ours is ignored, the anchor stays
+    after.resume({"anchor": "x", "seen": {"y": 1}})
+    assert after.anchor == (at(2), 1800.0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 HOUR = dt.timedelta(hours=1)
 # A register list comes a few seconds after its boundary (Kaifa XX:00:00 stamp, pushed at
@@ -129,6 +130,36 @@ class HourBooker:
         self._hour = []
         self._at_read = True
         self._prune(boundary)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restart needs beyond the recorder's last row: the power seen since it (JSON)."""
+        anchor = self._anchor
+        return {
+            "anchor": None if anchor is None else [anchor[0].isoformat(), anchor[1]],
+            "seen": {start.isoformat(): list(seen) for start, seen in self._seen.items()},
+        }
+
+    def resume(self, snapshot: dict[str, Any]) -> None:
+        """Take back the power seen before a restart, for the periods after the anchor.
+
+        The anchor itself comes from the recorder (:meth:`restore`); only where the recorder
+        has no row yet is the stored one used. Anything unreadable is ignored: the gap is
+        then split as if nothing had been seen, which is still right in total.
+        """
+        try:
+            stored = snapshot.get("anchor")
+            if self._anchor is None and stored is not None:
+                self.restore(dt.datetime.fromisoformat(stored[0]), float(stored[1]))
+            if self._anchor is None:
+                return
+            for start_text, (energy, seconds) in snapshot.get("seen", {}).items():
+                start = dt.datetime.fromisoformat(start_text)
+                if start >= self._anchor[0] and start.tzinfo is not None:
+                    seen = self._seen.setdefault(start, [0.0, 0.0])
+                    seen[0] += float(energy)
+                    seen[1] = min(float(self.period_s), seen[1] + float(seconds))
+        except (AttributeError, TypeError, ValueError, IndexError):
+            return
 
     def add_power(self, when: dt.datetime, power: float) -> None:
         """One power push (W or var): the time since the previous one counts as seen.
