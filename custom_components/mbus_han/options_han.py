@@ -129,22 +129,20 @@ class HanOptionsMixin(OptionsFlow):
                 pending[CONF_GRID_ENERGY_PRICE] = None if grid is None else float(grid)
                 pending[CONF_STEP_PRICES] = list(step_prices)
                 return self._han_save()
-        fields: dict[Any, Any] = {}
-        entity = pending[CONF_PRICE_ENTITY]
-        fields[
-            vol.Optional(CONF_PRICE_ENTITY)
-            if entity is None
-            else vol.Optional(CONF_PRICE_ENTITY, default=entity)
-        ] = EntitySelector(EntitySelectorConfig(domain="sensor"))
-        grid = pending[CONF_GRID_ENERGY_PRICE]
-        fields[
-            vol.Optional(CONF_GRID_ENERGY_PRICE)
-            if grid is None
-            else vol.Optional(CONF_GRID_ENERGY_PRICE, default=grid)
-        ] = NumberSelector(NumberSelectorConfig(min=0, step="any", mode=NumberSelectorMode.BOX))
-        fields[vol.Optional(CONF_STEP_PRICES, default=numbers_text(pending[CONF_STEP_PRICES]))] = (
-            TextSelector()
-        )
+
+        # Suggested, not default, values: a field the user empties is then really empty.
+        def suggested(key: str, value: Any) -> vol.Optional:
+            return vol.Optional(key, description={"suggested_value": value})
+
+        fields: dict[Any, Any] = {
+            suggested(CONF_PRICE_ENTITY, pending[CONF_PRICE_ENTITY]): EntitySelector(
+                EntitySelectorConfig(domain="sensor")
+            ),
+            suggested(CONF_GRID_ENERGY_PRICE, pending[CONF_GRID_ENERGY_PRICE]): NumberSelector(
+                NumberSelectorConfig(min=0, step="any", mode=NumberSelectorMode.BOX)
+            ),
+            suggested(CONF_STEP_PRICES, numbers_text(pending[CONF_STEP_PRICES])): TextSelector(),
+        }
         return self.async_show_form(
             step_id="han_prices",
             data_schema=vol.Schema(fields),

@@ -376,3 +376,61 @@ async def test_the_month_rolls_over_at_local_midnight(hass, hass_storage):
     meter.thaw()
     await hass.config_entries.async_unload(meter.entry.entry_id)
     await meter.endpoint.close()
+
+
+async def test_quarter_hour_settlement(hass):
+    # 15-minute periods, no store. The first samples come at 10:59:50, so the quarter from
+    # 10:45 is missing. 11:00-11:15 at 3.6 kW: 0.9 kWh, i.e. 3.6 kW; the month's average is
+    # (3.6 + 0 + 0) / 3 = 1.2 kW, step 1 (0-2 kW). At 11:20: 3.6 kW x 5 min = 0.3 kWh so far,
+    # projected 0.3 + 3.6 x 10/60 = 0.9. Headroom to the day's 0.9 kWh quarter: 0.6 kWh; to
+    # step 2 (2 kW): today may reach 3 x 2 = 6 kW, 1.5 kWh a quarter: 1.5 - 0.3 = 1.2 kWh.
+    # Projected: one day so far, at 3.6 kW: step 2 (2-5 kW).
+    meter = await _meter(
+        hass, dt.datetime(2026, 12, 9, 10, 59, 40), _options(**{CONF_SETTLEMENT_MINUTES: 15})
+    )
+    await meter.play(dt.datetime(2026, 12, 9, 11, 20))
+    assert _value(hass, "capacity_period_energy") == pytest.approx(0.3)
+    assert _value(hass, "capacity_period_projection") == pytest.approx(0.9)
+    period = _state(hass, "capacity_headroom").attributes
+    assert (period["period_minutes"], period["minutes_left"]) == (15, 10)
+    assert period["period_end"] == "2026-12-09T11:30:00+01:00"
+    assert _value(hass, "capacity_peak_1") == pytest.approx(3.6)
+    assert _value(hass, "capacity_peak_average") == pytest.approx(1.2)
+    assert _state(hass, "capacity_peak_average").attributes["missing_period_starts"] == [
+        "2026-12-09T10:45:00+01:00"
+    ]
+    assert _value(hass, "capacity_step") == 1
+    assert _value(hass, "capacity_headroom") == pytest.approx(0.6)
+    assert _value(hass, "capacity_step_headroom") == pytest.approx(1.2)
+    assert _value(hass, "capacity_projected_step") == 2
+    meter.thaw()
+    await hass.config_entries.async_unload(meter.entry.entry_id)
+    await meter.endpoint.close()
+
+
+async def test_options_flow_prices_can_be_cleared(hass):
+    """Prices given before are suggested, and an emptied field is stored as empty."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data=han_entry_data("/dev/ttyUSB9"),
+        options=_options(**{CONF_PRICE_ENTITY: "sensor.spot", CONF_GRID_ENERGY_PRICE: 0.4}),
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_CAPACITY: True, CONF_SETTLEMENT_MINUTES: "60", CONF_CAPACITY_LADDER: "2, 5"},
+    )
+    suggested = {
+        str(key): key.description["suggested_value"] for key in result["data_schema"].schema
+    }
+    assert suggested == {
+        CONF_PRICE_ENTITY: "sensor.spot",
+        CONF_GRID_ENERGY_PRICE: 0.4,
+        CONF_STEP_PRICES: "",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_PRICE_ENTITY] is None
+    assert entry.options[CONF_GRID_ENERGY_PRICE] is None
+    assert entry.options[CONF_CAPACITY_LADDER] == [2.0, 5.0]
