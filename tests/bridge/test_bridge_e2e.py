@@ -298,3 +298,22 @@ async def test_a_lost_gateway_is_reopened(site: Site) -> None:
     state = "mbus_han/han-6970631402614476/state"
     await site.watcher.wait_for(lambda: site.watcher.json(state)["1-0:1.7.0.255"] == power)
     assert site.watcher.latest[availability] == b"online"
+
+
+async def test_a_swapped_meter_replaces_the_old_one(site: Site) -> None:
+    """Another meter pushes on the port (the grid operator swapped it): a new device, and the
+    old one's retained discovery is cleared (as when it leaves the configuration)."""
+    await site.start_bridge()
+    await _han_up(site)
+    site.han.sim.meter_id = "6970631400000001"
+    new_topic = "homeassistant/device/mbus_han_han-6970631400000001/config"
+    old_topic = f"homeassistant/device/mbus_han_{KAIFA.lower()}/config"
+    for _ in range(2):
+        await site.han.send(list_number=2)
+    await site.watcher.wait_for(
+        lambda: new_topic in site.watcher.latest and site.watcher.latest[old_topic] == b""
+    )
+    index = "mbus_han/bridge/basement/meters"
+    await site.watcher.wait_for(lambda: KAIFA not in site.watcher.json(index))
+    assert "HAN-6970631400000001" in site.watcher.json(index)
+    assert site.watcher.latest[f"mbus_han/{KAIFA.lower()}/state"] == b""

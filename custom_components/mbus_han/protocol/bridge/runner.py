@@ -134,8 +134,9 @@ class Bridge:
                     components = json.loads(payload).get("components")
                     if isinstance(components, dict):
                         self._restored[wanted[topic]] = components
-        for meter in self.meters.values():  # found while the broker was away
+        for meter in list(self.meters.values()):  # found while the broker was away
             meter.restored = self._restored.get(meter.meter_id, {})
+            await self._supersede(meter)
 
     async def _remove(self, meter_id: str, entry: dict[str, Any]) -> None:
         """Clear a meter's retained discovery, state and availability (gone from the config)."""
@@ -150,7 +151,9 @@ class Bridge:
                 self.topics.entity_config(meter_id, str(comp))
                 for comp in entry.get("components", [])
             ]
-        topics += [self.topics.state(meter_slug), self.topics.availability(meter_slug)]
+        if all(meter.slug != meter_slug for meter in self.meters.values()):
+            # (a named HAN port keeps its topics for the meter that replaced this one)
+            topics += [self.topics.state(meter_slug), self.topics.availability(meter_slug)]
         for topic in topics:
             if self.publisher.connected or self.synced.is_set():
                 self.publisher.publish(topic, b"")
@@ -170,11 +173,8 @@ class Bridge:
         if known is not meter:
             self.meters[meter.meter_id] = meter
             meter.restored = self._restored.get(meter.meter_id, {})
-            for other_id, entry in list(self.index.items()):
-                if entry.get("source") == meter.source and other_id != meter.meter_id:
-                    # another meter answers where this one was: the old one is gone
-                    self.meters.pop(other_id, None)
-                    self._remove_later(other_id, entry)
+            if self.synced.is_set():
+                self._remove_later(meter)
             changed = True
         if changed and self.synced.is_set():
             self._announce(meter)
@@ -186,8 +186,16 @@ class Bridge:
             payload = json.dumps(state_payload(meter), separators=(",", ":"))
             self.publisher.publish(self.topics.state(meter.slug), payload)
 
-    def _remove_later(self, meter_id: str, entry: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._remove(meter_id, entry))
+    async def _supersede(self, meter: MeterState) -> None:
+        """Another meter answers where ``meter``'s predecessor was (a swap): remove the old one."""
+        for other_id, entry in list(self.index.items()):
+            if entry.get("source") == meter.source and other_id != meter.meter_id:
+                self.meters.pop(other_id, None)
+                await self._remove(other_id, entry)
+                self._publish_index()
+
+    def _remove_later(self, meter: MeterState) -> None:
+        task = asyncio.get_running_loop().create_task(self._supersede(meter))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     def _announce(self, meter: MeterState) -> None:
