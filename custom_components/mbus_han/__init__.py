@@ -18,7 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
-from .hour_statistics import HourStatistics
+from .hour_statistics import HourStatistics, async_remove_stored_power
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
@@ -236,3 +236,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
     if unloaded:
         await entry.runtime_data.coordinator.async_shutdown()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
+    """Forget what a removed entry stored for its hourly statistics (the rows stay)."""
+    await async_remove_stored_power(hass, entry.entry_id)

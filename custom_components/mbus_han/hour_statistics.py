@@ -62,6 +62,15 @@ STORE_VERSION = 1
 _HAS_UNIT_CLASS = "unit_class" in StatisticMetaData.__annotations__
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.hours.{entry_id}")
+
+
+async def async_remove_stored_power(hass: HomeAssistant, entry_id: str) -> None:
+    """A removed entry's stored power goes; its statistics stay (they are the user's history)."""
+    await _store(hass, entry_id).async_remove()
+
+
 @dataclass(slots=True)
 class _Series:
     """One register's statistic: its booker, and the sum of the last row written."""
@@ -104,9 +113,7 @@ class HourStatistics:
         self._tasks: set[asyncio.Task[None]] = set()
         self.now: Callable[[], dt.datetime] = dt_util.utcnow  # when a push arrived
         entry = coordinator.config_entry
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.hours.{entry.entry_id}"
-        )
+        self._store = _store(hass, entry.entry_id)
         self._stored: asyncio.Task[dict[str, Any]] | None = None
         entry.async_on_unload(self._async_save)
 

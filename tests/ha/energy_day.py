@@ -120,17 +120,19 @@ async def replay_day(
     windows: list[Window],
     *,
     plain_statistics: bool = False,
+    maker: Maker = Maker.KAIFA,
+    hours: int = 24,
 ) -> DayResult:
-    """Replay ``DAY`` (local) from 23:58 the evening before to 00:01 the day after."""
+    """Replay ``hours`` of ``DAY`` (local) from 23:58 the evening before to a minute after."""
     result = DayResult()
     meter = HanSimulator(
-        Maker.KAIFA,
+        maker,
         Wiring.THREE_PHASE,
         start=dt.datetime.combine(DAY, dt.time(0)) - dt.timedelta(minutes=2),
         seed=17,
     )
     decoder = HanStreamDecoder(Transport.HDLC)
-    end = local(0, 1, day=DAY + dt.timedelta(days=1))
+    end = local(0, 1) + dt.timedelta(hours=hours)
     counter_at: dict[dt.datetime, float] = {}
     in_window: Window | None = None
     next_compile: dt.datetime | None = None
@@ -178,7 +180,7 @@ async def replay_day(
     for start, stop in itertools.pairwise(hours):
         if start.date() == DAY:
             result.truth_kwh[start] = (counter_at[stop] - counter_at[start]) / 1000
-    result.ours_kwh = await hourly_changes(hass, STATISTIC_ID)
+    result.ours_kwh = await hourly_changes(hass, f"{DOMAIN}:han_{meter.meter_id}_energy_import")
     if plain_statistics:
         entity_id = er.async_get(hass).async_get_entity_id(
             "sensor", DOMAIN, ENERGY_IMPORT_UNIQUE_ID

@@ -45,7 +45,7 @@ def auto_enable_custom_integrations(recorder_mock, enable_custom_integrations) -
 
 @pytest.mark.parametrize("recorder_config", [NO_STATES])
 async def test_every_hour_of_a_day_is_booked_in_its_own_hour(
-    recorder_mock, hass: HomeAssistant, hass_client, han_factory
+    recorder_mock, hass: HomeAssistant, hass_client, hass_storage, han_factory
 ) -> None:
     await hass.config.async_set_time_zone("Europe/Oslo")  # where the meter's clock runs
     line = await han_factory(Maker.KAIFA, Wiring.THREE_PHASE)  # a port to open; we feed pushes
@@ -79,6 +79,39 @@ async def test_every_hour_of_a_day_is_booked_in_its_own_hour(
     ]
     assert len(hours["estimated_hours"]) == 16  # 08, 09, 15 and 16 of each register
     assert KAIFA_ID not in str(hours)
+
+    # the power seen since the last register is stored at unload; removing the entry forgets it
+    key = f"{DOMAIN}.hours.{entry.entry_id}"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert f"{DOMAIN}:han_{KAIFA_ID}_energy_import" in hass_storage[key]["data"]
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+@pytest.mark.parametrize("recorder_config", [NO_STATES])
+@pytest.mark.parametrize("maker", [Maker.AIDON, Maker.KAMSTRUP])
+async def test_aidon_and_kamstrup_hours_too(
+    recorder_mock, hass: HomeAssistant, han_factory, maker: Maker
+) -> None:
+    """Aidon stamps list 3 with its push time (XX:00:10), Kamstrup pushes it at XX:00:05 in
+    group B 1 and counts in 10 Wh steps (hence "or 0.01 kWh"): six hours of each."""
+    await hass.config.async_set_time_zone("Europe/Oslo")
+    line = await han_factory(maker, Wiring.THREE_PHASE)
+    parity = {"parity": "N"} if maker is Maker.KAMSTRUP else {}
+    data = {**han_entry_data(line.path, meter=maker.value), **parity}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await replay_day(hass, entry, [], maker=maker, hours=6)
+
+    assert sorted(result.ours_kwh) == sorted(result.truth_kwh) == [local(h) for h in range(6)]
+    for hour, truth in result.truth_kwh.items():
+        ours = result.ours_kwh[hour]
+        assert abs(ours - truth) <= max(0.01 * truth, 0.01), (hour, ours, truth)
+    assert result.estimated == []
 
 
 # The energy-import entity's states are recorded so the recorder compiles its statistics.
