@@ -10,6 +10,7 @@ the periods without data as an attribute.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ from .entity import HanMeterEntity
 from .han_coordinator import HanCoordinator
 
 MISSING_SHOWN = 24  # periods without data listed in an attribute (the count is complete)
+# The live values change with every push (every 2 s); shown to 10 Wh (the display precision)
+# and with whole minutes left, a new state is recorded every few pushes, not at each one.
+LIVE_DIGITS = 2
 
 type Value = float | int | None
 
@@ -62,7 +66,7 @@ def _period_attrs(tracker: CapacityTracker, now: dt.datetime) -> dict[str, Any]:
         "period_minutes": tracker.meter.minutes,
         "period_start": _local(live.start),
         "period_end": _local(end),
-        "minutes_left": max(0, round((end - now).total_seconds() / 60, 1)),
+        "minutes_left": max(0, math.ceil((end - now).total_seconds() / 60)),
     }
 
 
@@ -122,12 +126,12 @@ def _projected_step(tracker: CapacityTracker, now: dt.datetime) -> Value:
 
 def _headroom(tracker: CapacityTracker, now: dt.datetime) -> Value:
     room = tracker.meter.headroom(now)
-    return None if room is None else round(room.keep_average_kwh, 3)
+    return None if room is None else round(room.keep_average_kwh, LIVE_DIGITS)
 
 
 def _step_headroom(tracker: CapacityTracker, now: dt.datetime) -> Value:
     room = tracker.meter.headroom(now)
-    return None if room is None else _round(room.keep_step_kwh)
+    return None if room is None else _round(room.keep_step_kwh, LIVE_DIGITS)
 
 
 _KWH = UnitOfEnergy.KILO_WATT_HOUR
@@ -140,7 +144,7 @@ CAPACITY_SENSORS: tuple[CapacitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=_KWH,
         suggested_display_precision=2,
-        value_fn=lambda tracker, now: _round(tracker.meter.so_far_kwh(now)),
+        value_fn=lambda tracker, now: _round(tracker.meter.so_far_kwh(now), LIVE_DIGITS),
         attrs_fn=_period_attrs,
     ),
     CapacitySensorDescription(
@@ -149,7 +153,7 @@ CAPACITY_SENSORS: tuple[CapacitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=_KWH,
         suggested_display_precision=2,
-        value_fn=lambda tracker, now: _round(tracker.meter.projection_kwh(now)),
+        value_fn=lambda tracker, now: _round(tracker.meter.projection_kwh(now), LIVE_DIGITS),
         attrs_fn=_period_attrs,
     ),
     CapacitySensorDescription(
@@ -259,6 +263,8 @@ class CapacitySensor(HanMeterEntity, SensorEntity):
     """One capacity-tariff number of the meter, updated with every push and every tick."""
 
     entity_description: CapacitySensorDescription
+    # What changes every minute is for automations, not for the history.
+    _unrecorded_attributes = frozenset({"minutes_left"})
 
     def __init__(
         self,
