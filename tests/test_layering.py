@@ -107,3 +107,32 @@ def test_installed_command_runs_without_home_assistant(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+BILLING = PROTOCOL.parent / "billing"
+
+
+def test_billing_package_imports_only_the_standard_library_and_itself() -> None:
+    """billing/ (the numbers a bill is made of) is pure Python like protocol/: no Home Assistant.
+
+    It is computed and tested without Home Assistant; the glue (capacity_tracker.py and the
+    sensors) only feeds it and shows it.
+    """
+    stdlib = set(sys.stdlib_module_names)
+    found: dict[str, set[str]] = {}
+    for path in sorted(BILLING.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 1, f"{path}: relative import leaves billing/"
+                names = []
+            else:
+                names = []
+            for name in names:
+                if name.split(".")[0] not in stdlib and name != "__future__":
+                    found.setdefault(path.name, set()).add(name)
+    assert len(list(BILLING.rglob("*.py"))) >= 4
+    assert found == {}
