@@ -124,7 +124,8 @@ def _lerp(before: float | None, after: float | None, fraction: float) -> float |
     return before + (after - before) * fraction
 
 
-def _went_backwards(before: HeatReading, after: HeatReading) -> bool:
+def went_backwards(before: HeatReading, after: HeatReading) -> bool:
+    """True when any counter is lower in ``after``: a replaced or reset meter."""
     pairs = [
         (before.energy_kwh, after.energy_kwh),
         (before.volume_m3, after.volume_m3),
@@ -134,7 +135,8 @@ def _went_backwards(before: HeatReading, after: HeatReading) -> bool:
     return any(b is not None and a is not None and a < b for b, a in pairs)
 
 
-def _read(reading: HeatReading) -> Counters:
+def read_counters(reading: HeatReading) -> Counters:
+    """The counters of one poll, as read (not interpolated)."""
     return Counters(
         reading.at,
         reading.energy_kwh,
@@ -162,11 +164,11 @@ def counters_at(readings: Sequence[HeatReading], moment: dt.datetime) -> Counter
     times = [_utc(reading.at) for reading in readings]
     index = bisect.bisect_left(times, utc)
     if index < len(readings) and times[index] == utc:
-        return _read(readings[index])
+        return read_counters(readings[index])
     if index == 0 or index == len(readings):
         return None
     before, after = readings[index - 1], readings[index]
-    if _went_backwards(before, after):
+    if went_backwards(before, after):
         return None
     span = times[index] - times[index - 1]
     fraction = (utc - times[index - 1]) / span
@@ -315,13 +317,45 @@ def heat_kpi(
     if first is None or last is None or _utc(end) <= _utc(start):
         return None
     inside = [r for r in readings if _utc(start) <= _utc(r.at) <= _utc(end)]
-    if any(_went_backwards(a, b) for a, b in itertools.pairwise(inside)):
+    if any(went_backwards(a, b) for a, b in itertools.pairwise(inside)):
         return None  # the meter was replaced or reset inside the period: no honest figure
+    sampled = None
+    if flow_temperature_c is None:
+        sampled = sampled_flow_temperature(readings, start, end)
+    return kpi_between(
+        first,
+        last,
+        heat_capacity=heat_capacity,
+        flow_temperature_c=flow_temperature_c,
+        sampled_flow_temperature_c=sampled,
+        volume_at=volume_at,
+    )
+
+
+def kpi_between(
+    first: Counters,
+    last: Counters,
+    *,
+    heat_capacity: float | None = None,
+    flow_temperature_c: float | None = None,
+    sampled_flow_temperature_c: float | None = None,
+    volume_at: Literal["return", "flow"] = "return",
+) -> HeatKpi | None:
+    """The KPIs between two sets of counters (read or interpolated); None if they disagree.
+
+    The core of :func:`heat_kpi`, for callers that keep the boundary counters themselves
+    (the sensors keep one set per local midnight instead of every poll). None when a
+    counter is lower at the end, or the end is not after the start.
+    ``sampled_flow_temperature_c`` is the volume-weighted sampled flow temperature, used
+    only without registers and without ``flow_temperature_c``.
+    """
+    if _utc(last.at) <= _utc(first.at):
+        return None
     energy = last.energy_kwh - first.energy_kwh
     volume = last.volume_m3 - first.volume_m3
     if energy < 0 or volume < 0:
         return None
-    hours = (_utc(end) - _utc(start)).total_seconds() / 3600
+    hours = (_utc(last.at) - _utc(first.at)).total_seconds() / 3600
 
     flow_source: FlowTemperatureSource | None = None
     flow_c: float | None = None
@@ -332,7 +366,7 @@ def heat_kpi(
     elif flow_temperature_c is not None:
         flow_c, flow_source = flow_temperature_c, FlowTemperatureSource.GIVEN
     else:
-        flow_c = sampled_flow_temperature(readings, start, end)
+        flow_c = sampled_flow_temperature_c
         flow_source = FlowTemperatureSource.SAMPLED if flow_c is not None else None
 
     cooling: float | None = None
