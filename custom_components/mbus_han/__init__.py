@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
+from .heat_kpi_tracker import HeatKpiManager, async_remove_store
 from .hour_statistics import HourStatistics, async_remove_stored_power
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
@@ -37,6 +38,7 @@ class MbusHanRuntimeData:
     """What a loaded entry holds: the coordinator of its port."""
 
     coordinator: MbusCoordinator | HanCoordinator
+    heat_kpi: HeatKpiManager | None = None  # M-Bus: the heat meters' period KPIs
 
 
 type MbusHanConfigEntry = ConfigEntry[MbusHanRuntimeData]
@@ -85,8 +87,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
         reload_on_option_change(hass, entry)
     else:
         coordinator = await _first_mbus_poll(hass, entry)
-        entry.runtime_data = MbusHanRuntimeData(coordinator)
+        heat_kpi = HeatKpiManager(hass, entry, coordinator)
+        entry.runtime_data = MbusHanRuntimeData(coordinator, heat_kpi)
         start_replacement_checks(hass, entry, None)
+        await heat_kpi.async_load()
         _track_meter_devices(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
@@ -239,5 +243,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
-    """Forget what a removed entry stored for its hourly statistics (the rows stay)."""
+    """Forget what a removed entry stored: hourly statistics' power (the rows stay), and its
+    heat meters' period boundaries."""
     await async_remove_stored_power(hass, entry.entry_id)
+    await async_remove_store(hass, entry.entry_id)

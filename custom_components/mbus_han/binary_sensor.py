@@ -17,6 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import MbusHanConfigEntry
 from .entity import MbusMeterEntity, PortEntity, meter_identifier
 from .han_coordinator import HanCoordinator
+from .heat_kpi_sensor import async_setup_heat_kpi_binary_sensors
 from .mbus_coordinator import MbusCoordinator
 from .protocol.mbus.model import Quantity, StatusBit, Telegram
 
@@ -75,6 +76,10 @@ async def async_setup_entry(
     async_add_entities([PortConnectionSensor(coordinator)])
     if not isinstance(coordinator, MbusCoordinator):
         return  # a HAN meter sends no status byte
+    if (heat_kpi := entry.runtime_data.heat_kpi) is not None and (
+        remove := async_setup_heat_kpi_binary_sensors(heat_kpi, async_add_entities)
+    ):
+        entry.async_on_unload(remove)
     known: set[str] = set()
 
     @callback

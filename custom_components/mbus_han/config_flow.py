@@ -7,7 +7,6 @@ import logging
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -50,13 +46,11 @@ from .const import (
     CONF_PARITY,
     CONF_PAYLOAD_FORMAT,
     CONF_PORT,
-    CONF_SCAN_INTERVAL,
     CONF_SETUP_METHOD,
     CONF_SOURCE,
     CONF_TOPIC,
     CONF_TRANSPORT,
     DEFAULT_BAUDRATE,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
@@ -66,17 +60,15 @@ from .const import (
     HAN_METER_PARITY,
     KIND_HAN,
     KIND_MBUS,
-    MAX_SCAN_INTERVAL,
     MBUS_BAUD_RATES,
     METER_AUTO,
-    MIN_SCAN_INTERVAL,
     SOURCE_MQTT,
     STEP_HAN_MQTT,
 )
 from .han_coordinator import KEY_ERRORS, SILENCE_TIMEOUT
-from .mbus_coordinator import MbusCoordinator
 from .mqtt_source import MqttUnavailableError, async_mqtt_available, async_probe_topic, topic_error
 from .options_han import HanOptionsMixin
+from .options_mbus import MbusOptionsMixin
 from .protocol.errors import (
     AuthenticationTagError,
     BusError,
@@ -919,35 +911,11 @@ class MbusHanConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class MbusHanOptionsFlow(HanOptionsMixin, OptionsFlow):
-    """How often to read the meters (M-Bus); the HAN steps are in options_han.py."""
+class MbusHanOptionsFlow(MbusOptionsMixin, HanOptionsMixin, OptionsFlow):
+    """A port's options: M-Bus in options_mbus.py, HAN in options_han.py."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the poll interval in seconds; a running bus takes it at once."""
+        """Start at the port kind's own options."""
         if self.config_entry.data[CONF_KIND] == KIND_HAN:
             return await self.async_step_han()
-        if user_input is not None:
-            seconds = int(user_input[CONF_SCAN_INTERVAL])
-            if self.config_entry.state is ConfigEntryState.LOADED:
-                # No reload needed: the coordinator just polls at the new interval.
-                coordinator = self.config_entry.runtime_data.coordinator
-                if isinstance(coordinator, MbusCoordinator):
-                    coordinator.set_poll_interval(timedelta(seconds=seconds))
-            return self.async_create_entry(data={CONF_SCAN_INTERVAL: seconds})
-        current = self.config_entry.options.get(
-            CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())
-        )
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL.total_seconds(),
-                        max=MAX_SCAN_INTERVAL.total_seconds(),
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                )
-            }
-        )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return await self.async_step_mbus()

@@ -62,3 +62,15 @@ CONF_CAPACITY_LADDER: Final = "capacity_ladder"  # list of step upper bounds in 
 CONF_PRICE_ENTITY: Final = "price_entity"  # energy price sensor (e.g. Nord Pool), per kWh
 CONF_GRID_ENERGY_PRICE: Final = "grid_energy_price"  # grid's energy part, per kWh
 CONF_STEP_PRICES: Final = "step_prices"  # price per month of each step, same order as ladder
+
+# M-Bus heat-meter KPI options (issue 18): the billing year's start and an optional target.
+CONF_BILLING_START: Final = "billing_start"  # ISO date; its month and day start the year
+CONF_TARGET: Final = "heat_target"  # what the target band applies to (TARGET_*)
+CONF_TARGET_LOW: Final = "target_low"  # degC or K, optional
+CONF_TARGET_HIGH: Final = "target_high"
+CONF_TARGET_PERIOD: Final = "target_period"  # over which period the target is checked
+TARGET_NONE: Final = "none"
+TARGET_COOLING: Final = "cooling"
+TARGET_RETURN: Final = "return_temperature"
+TARGET_PERIODS: Final = ("day", "month", "billing")
+DEFAULT_TARGET_PERIOD: Final = "month"

@@ -33,6 +33,7 @@ from .han_sensor import (
     describe_value,
     expected_counters,
 )
+from .heat_kpi_sensor import async_setup_heat_kpi_sensors
 from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
 from .protocol.mbus.model import Telegram
@@ -59,6 +60,8 @@ async def async_setup_entry(
         await async_setup_capacity(hass, entry, coordinator, async_add_entities)
     else:
         add_new = _mbus_adder(coordinator, async_add_entities)
+        if (heat_kpi := entry.runtime_data.heat_kpi) is not None:
+            entry.async_on_unload(async_setup_heat_kpi_sensors(heat_kpi, async_add_entities))
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
 

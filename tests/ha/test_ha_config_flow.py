@@ -182,7 +182,14 @@ async def test_options_set_the_poll_interval(hass, bus_factory, heat_meter):
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    # An M-Bus port's options open on a menu: the poll interval, or the heat KPIs.
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["poll_interval", "heat_kpi"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "poll_interval"}
+    )
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "poll_interval"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SCAN_INTERVAL: 60}
     )
