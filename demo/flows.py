@@ -141,21 +141,28 @@ async def run_config_flow(client: HaClient, plan: FlowPlan) -> dict[str, Any]:
         raise
 
 
-async def run_options_flow(client: HaClient, entry_id: str, values: dict[str, Any]) -> None:
-    """Answer an entry's options flow with ``values`` (one form, as ours has)."""
+async def run_options_flow(
+    client: HaClient, entry_id: str, values: dict[str, Any], menu: str | None = None
+) -> None:
+    """Answer an entry's options flow with ``values``, choosing ``menu`` where it asks."""
     result = await client.rest(
         "post", "/api/config/config_entries/options/flow", {"handler": entry_id}
     )
     for _ in range(MAX_STEPS):
         if result.get("type") == "create_entry":
             return
+        path = f"/api/config/config_entries/options/flow/{result.get('flow_id')}"
+        if result.get("type") == "menu":
+            options = _menu_options(result)
+            if menu not in options:
+                raise FlowError(f"options menu offers {options}, not {menu!r}")
+            result = await client.rest("post", path, {"next_step_id": menu})
+            continue
         if result.get("type") != "form":
             raise FlowError(f"options flow: unexpected answer {result}")
         if result.get("errors"):
             raise FlowError(f"options flow: errors {result['errors']}")
         names, _ = _schema_fields(result)
         payload = {key: value for key, value in values.items() if key in names}
-        result = await client.rest(
-            "post", f"/api/config/config_entries/options/flow/{result['flow_id']}", payload
-        )
+        result = await client.rest("post", path, payload)
     raise FlowError("the options flow did not finish")

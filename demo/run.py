@@ -58,6 +58,14 @@ HAN_FLOW_TIMEOUT = 90.0
 # The M-Bus demo meter is read this often (the integration's minimum; real battery meters
 # should stay at the default 15 minutes), so the charts move while someone watches.
 DEMO_SCAN_INTERVAL = 10
+# Heat bill figures: a billing year from 1 June and a cooling target of at least 20 K (the
+# simulated meter's household cools 15-23 K, so the target is sometimes missed).
+DEMO_HEAT_KPI_OPTIONS = {
+    "billing_start": "2026-06-01",
+    "heat_target": "cooling",
+    "target_low": 20.0,
+    "target_period": "month",
+}
 # The demo dashboard's charts show the last 6 minutes (about 36 polls of the heat meter).
 DEMO_HISTORY_HOURS = 0.1
 # Entries that onboarding adds on its own (weather, text-to-speech, radio, shopping list);
@@ -192,7 +200,11 @@ async def _setup_mbus(client: HaClient, state: DemoState) -> None:
     result = await run_config_flow(client, plan)
     entry_id = result["result"]["entry_id"]
     state.entries["mbus"] = entry_id
-    await run_options_flow(client, entry_id, {"scan_interval": DEMO_SCAN_INTERVAL})
+    # The heat bill figures with a target for the dashboard's "cooling this month" card.
+    await run_options_flow(client, entry_id, DEMO_HEAT_KPI_OPTIONS, menu="heat_kpi")
+    await run_options_flow(
+        client, entry_id, {"scan_interval": DEMO_SCAN_INTERVAL}, menu="poll_interval"
+    )
     # The options flow only changes the interval after the poll already scheduled (15 min
     # away); a reload starts polling at the new interval at once.
     await client.rest("post", f"/api/config/config_entries/entry/{entry_id}/reload")

@@ -60,7 +60,7 @@ async def start_mbus(
     ``meters`` are ``ID:PRIMARY`` specs of further live heat meters (same model, other IDs).
     Real 2400-baud timing, so Home Assistant's reads take as long as on a real bus.
     """
-    args = ["mbus", "simulate"]
+    args = ["mbus", "simulate", "--daily-load"]  # a household's day: the KPIs have a story
     for spec in meters:
         args += ["--meter", spec]
     if tcp is not None:

@@ -41,6 +41,7 @@ from custom_components.mbus_han.protocol.mbus.simulator import (
     SimulatedMeter,
 )
 from custom_components.mbus_han.protocol.mbus.simulator.bus import superimpose
+from custom_components.mbus_han.protocol.mbus.simulator.sources import daily_load
 from custom_components.mbus_han.protocol.mbus.telegram import decode_frame, decode_user_data
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mbus" / "libmbus"
@@ -234,3 +235,49 @@ def test_replay_of_multi_telegram_sequence():
     assert one.more_records_follow
     assert two.records[0].storage == 1
     assert {r.quantity for r in one.records} == {Quantity.ENERGY}
+
+
+def test_daily_load_shapes_the_day_and_the_truth_is_the_integral_of_the_state():
+    """Night setback and a morning peak; ``true_*`` sums add up the state step by step."""
+    clock = [0.0]
+    wall = [dt.datetime(2026, 3, 2, 0, 0)]
+    model = HeatMeterModel(
+        IDENTITY,
+        clock=lambda: clock[0],
+        wall_clock=lambda: wall[0],
+        seed=3,
+        energy_kwh=1000.0,
+        volume_m3=25.0,
+        daily_load=True,
+    )
+    flows: dict[int, list[float]] = {}
+    volume = flow_weighted = return_weighted = 0.0
+    for minute in range(1, 24 * 60 + 1):
+        # the state the model holds over the next minute is what the truth integrates
+        step = model.volume_flow_m3h / 60
+        volume += step
+        flow_weighted += step * model.flow_temperature
+        return_weighted += step * model.return_temperature
+        flows.setdefault(wall[0].hour, []).append(model.volume_flow_m3h)
+        clock[0] = minute * 60.0
+        wall[0] = dt.datetime(2026, 3, 2) + dt.timedelta(minutes=minute)
+        model.advance()
+    assert model.true_volume_m3 == pytest.approx(volume, rel=1e-12)
+    assert model.true_volume_flow_temperature == pytest.approx(flow_weighted, rel=1e-12)
+    assert model.true_volume_return_temperature == pytest.approx(return_weighted, rel=1e-12)
+    assert model.volume_m3 - 25.0 == pytest.approx(volume, rel=1e-12)
+    # The load by hand: 03:00 is 0.3 + exp(-(4 / 1.5)^2) = 0.30082 (night base and the far
+    # tail of the morning peak); 07:00 is 0.3 + 0.4 (day) + 1 (the peak) = 1.7.
+    assert daily_load(dt.datetime(2026, 3, 2, 3)) == pytest.approx(0.30082, abs=1e-5)
+    assert daily_load(dt.datetime(2026, 3, 2, 7)) == pytest.approx(1.7, abs=1e-6)
+    night, morning = sum(flows[3]) / 60, sum(flows[7]) / 60
+    assert morning > 4 * night  # the flow follows the load
+
+
+def test_the_heat_coefficient_replaces_the_constant():
+    clock = [0.0]
+    model = HeatMeterModel(
+        IDENTITY, clock=lambda: clock[0], seed=3, heat_coefficient=lambda f, r: 2.0
+    )
+    delta = model.flow_temperature - model.return_temperature
+    assert model.power_kw == pytest.approx(model.volume_flow_m3h * delta * 2.0)

@@ -62,6 +62,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="live meters send a second telegram (monthly values) after DIF 0x1F",
     )
     parser.add_argument(
+        "--daily-load",
+        action="store_true",
+        help="live meters follow a household's day (night setback, morning and evening peaks)",
+    )
+    parser.add_argument(
         "--baud",
         type=int,
         default=2400,
@@ -101,12 +106,14 @@ def build_meters(args: argparse.Namespace) -> list[SimulatedMeter]:
             INTEGRAL_V_ULTRALITE.version,
             INTEGRAL_V_ULTRALITE.medium,
         )
-        meters.append(SimulatedMeter(HeatMeterModel(identity, history=args.history), primary))
+        model = HeatMeterModel(identity, history=args.history, daily_load=args.daily_load)
+        meters.append(SimulatedMeter(model, primary))
     for spec in args.replay:
         path, primary = _split_primary(spec)
         meters.append(SimulatedMeter(ReplaySource.from_file(path), primary))
     if not meters:
-        meters.append(SimulatedMeter(HeatMeterModel(history=args.history), 0))
+        model = HeatMeterModel(history=args.history, daily_load=args.daily_load)
+        meters.append(SimulatedMeter(model, 0))
     return meters
 
 
