@@ -11,9 +11,12 @@ The model computes power as ``flow x delta T x 1.163`` (a constant heat capacity
 counter path is compared with that same constant; the physical water-property path is shown
 for information (it differs by the model's simplification, not by an error of ours).
 A second meter variant carries V x T registers (as Kamstrup MULTICAL meters do), integrated by
-this harness from the same state. The last line is
-``RESULT cooling_error_k=<float> return_error_k=<float>`` (the month, counters and sampled flow
-temperature: the path a meter without V x T registers takes).
+this harness from the same state. Last, a month with a household's daily load and the water's
+real heat coefficient in the model, fed poll by poll to the tracker the sensors use (with its
+state saved and reloaded as at restarts). The last line is
+``RESULT cooling_error_k=<float> return_error_k=<float>`` from that month: what the sensors
+show against the exact integrals (counters and sampled flow temperature, the path a meter
+without V x T registers takes).
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ from custom_components.mbus_han.billing.heat import (  # noqa: E402
     HeatKpi,
     HeatReading,
     PeriodKind,
+    heat_coefficient,
     heat_kpi,
     period_bounds,
 )
+from custom_components.mbus_han.billing.heat_periods import HeatPeriods  # noqa: E402
 from custom_components.mbus_han.protocol.mbus.model import Telegram  # noqa: E402
 from custom_components.mbus_han.protocol.mbus.simulator.sources import (  # noqa: E402
     KWH_PER_M3_K,
@@ -117,8 +122,14 @@ def simulate_month(
     zone: ZoneInfo = HAMBURG,
     gaps: list[tuple[dt.datetime, dt.datetime]] | None = None,
     seed: int = 18,
+    *,
+    daily_load: bool = False,
 ) -> SimulatedMonth:
-    """Step the simulated meter through a local month (plus two hours either side)."""
+    """Step the simulated meter through a local month (plus two hours either side).
+
+    ``daily_load``: the household's day (night setback, morning and evening peaks) and the
+    water's real heat coefficient instead of the constant 1.163 (see ``HeatMeterModel``).
+    """
     start, end = period_bounds(PeriodKind.MONTH, dt.datetime(year, month, 15, tzinfo=zone), zone)
     gaps = default_gaps(start, end) if gaps is None else gaps
     result = SimulatedMonth(start, end)
@@ -128,7 +139,13 @@ def simulate_month(
     def wall() -> dt.datetime:
         return (origin + dt.timedelta(seconds=clock[0])).astimezone(zone).replace(tzinfo=None)
 
-    model = HeatMeterModel(clock=lambda: clock[0], wall_clock=wall, seed=seed)
+    model = HeatMeterModel(
+        clock=lambda: clock[0],
+        wall_clock=wall,
+        seed=seed,
+        daily_load=daily_load,
+        heat_coefficient=heat_coefficient if daily_load else None,
+    )
     registers = Truth(model.volume_m3, 0.0, model.volume_m3 * 60, model.volume_m3 * 45)
     steps = int((end.astimezone(dt.UTC) - origin).total_seconds() + 2 * 3600) // STEP_S
     access = 0
@@ -230,10 +247,33 @@ def main() -> None:
     print(_row("return temp., V x T registers", by_registers.return_temperature_c, exact.return_c))
     power, flow = by_model.mean_power_kw, by_model.mean_volume_flow_m3h
     print(f"mean power {power:.3f} kW, mean flow {flow:.4f} m3/h")
-    assert by_model.cooling_k is not None
-    assert by_model.return_temperature_c is not None
-    cooling_error = abs(by_model.cooling_k - exact.cooling_k)
-    return_error = abs(by_model.return_temperature_c - exact.return_c)
+
+    # What the sensors show: a household's daily load, water's real heat coefficient, the
+    # poll-by-poll tracker (state saved and reloaded every 100 polls, as at a restart).
+    daily = simulate_month(daily_load=True)
+    periods = HeatPeriods(zone)
+    for index, reading in enumerate(daily.readings):
+        if index % 100 == 99:
+            periods = HeatPeriods.from_dict(periods.to_dict(), zone)
+        periods.add(reading)
+    sensors = periods.kpi(PeriodKind.MONTH, daily.start + dt.timedelta(days=15))
+    assert sensors is not None
+    assert sensors.kpi.cooling_k is not None
+    assert sensors.kpi.return_temperature_c is not None
+    truth = daily.month
+    print()
+    label = "daily load, the sensors (tracker + restarts)"
+    print(f"{label:<44} {'ours':>9} {'exact':>9} {'error':>8}")
+    print(_row("cooling, counters, k of water", sensors.kpi.cooling_k, truth.cooling_k))
+    print(
+        _row(
+            "return temp., counters + sampled flow temp.",
+            sensors.kpi.return_temperature_c,
+            truth.return_c,
+        )
+    )
+    cooling_error = abs(sensors.kpi.cooling_k - truth.cooling_k)
+    return_error = abs(sensors.kpi.return_temperature_c - truth.return_c)
     print(f"RESULT cooling_error_k={cooling_error:.4f} return_error_k={return_error:.4f}")
 
 

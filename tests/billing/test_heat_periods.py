@@ -244,3 +244,15 @@ def test_the_month_with_v_t_registers(march: SimulatedMonth) -> None:
 def test_a_damaged_store_starts_afresh() -> None:
     assert HeatPeriods.from_dict({"version": 1, "last": {"at": "x"}}, BERLIN).last is None
     assert HeatPeriods.from_dict({"version": 99}, BERLIN).last is None
+
+
+def test_a_month_with_daily_load_and_the_waters_heat_coefficient() -> None:
+    """What the sensors compute: no fixed k, the model's k follows the water's properties."""
+    daily = simulate_month(daily_load=True)
+    periods = _tracked(daily.readings, restarts=40)
+    month = periods.kpi(PeriodKind.MONTH, local(3, 15))
+    assert month is not None
+    assert month.kpi.cooling_k is not None
+    assert month.kpi.return_temperature_c is not None
+    assert abs(month.kpi.cooling_k - daily.month.cooling_k) < 0.1
+    assert abs(month.kpi.return_temperature_c - daily.month.return_c) < 0.1
