@@ -272,8 +272,8 @@ class HeatKpiSensor(HeatKpiEntity, SensorEntity):
             period_attributes(period) if period is not None and value is not None else {}
         )
         if self.entity_description.state_class is SensorStateClass.TOTAL:
-            start = period_bounds(self._period, now, self.manager.zone)[0]
-            self._attr_last_reset = start
+            # The hour this total belongs to; none while it has no value.
+            self._attr_last_reset = None if period is None else period.period_start
 
 
 def _target_attributes(manager: HeatKpiManager, check: TargetCheck | None) -> dict[str, Any]:
