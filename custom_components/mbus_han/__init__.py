@@ -243,7 +243,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
-    """Forget what a removed entry stored: hourly statistics' power (the rows stay), and its
-    heat meters' period boundaries."""
+    """Forget what a removed entry stored: hourly power (statistics rows stay), heat periods."""
     await async_remove_stored_power(hass, entry.entry_id)
     await async_remove_store(hass, entry.entry_id)
