@@ -154,11 +154,11 @@ class CapacityTracker:
         if meter_id is None:
             return  # list 1 names no meter: wait for list 2
         if meter_id != self.meter_id:
-            if self.meter_id is not None:  # another meter on this port: a new month of its own
-                _LOGGER.info("HAN meter changed on %s: capacity month starts anew", meter_id)
-                self.meter = CapacityMeter(self.meter.zone, self.meter.minutes, self.meter.ladder)
-                self.ledger = CostLedger(priced_until=dt_util.utcnow())
-                self._rebuild_wanted = True
+            if self.meter_id is not None:  # a replaced meter: the installation's month goes on
+                _LOGGER.info(
+                    "HAN meter %s replaces %s: the capacity month goes on", meter_id, self.meter_id
+                )
+                self.meter.meter_replaced()
             self.meter_id = meter_id
         if self._rebuild_wanted:
             self._rebuild_wanted = False

@@ -249,3 +249,20 @@ def test_hours_from_the_recorders_hourly_rows() -> None:
         at(3, 10): None,
         at(3, 11): None,
     }
+
+
+def test_a_replaced_meter_keeps_the_month_but_not_the_old_registers() -> None:
+    # The old meter's register read 5000.0 at 10:00; the new one starts at 12.0. The month's
+    # 6 kWh day stays; the hour 10-11 is not 12 - 5000 (nor anything else from two meters):
+    # with a gap at the change it is missing, and the new meter's registers count from 11:00.
+    meter = CapacityMeter(OSLO)
+    meter.periods[at(2, 17)] = 6.0
+    meter.add_register(at(5, 10, 0, 10), 5000.0)
+    feed(meter, at(5, 10), at(5, 10, 30), 2.0)
+    meter.meter_replaced()
+    feed(meter, at(5, 10, 30), at(5, 12, 0, 20), 2.0)
+    meter.add_register(at(5, 11, 0, 10), 12.0)
+    meter.add_register(at(5, 12, 0, 10), 14.5)
+    assert meter.periods[at(2, 17)] == 6.0
+    assert meter.periods[at(5, 10)] is None
+    assert meter.periods[at(5, 11)] == pytest.approx(2.5)  # 14.5 - 12.0, the new meter's count

@@ -155,6 +155,17 @@ class CapacityMeter:
                 self.live.complete = False
             self._close(self.live)
 
+    def meter_replaced(self) -> None:
+        """Another meter now measures the installation: the month goes on, the registers not.
+
+        The grid company's month does not restart with a new meter, so the periods stay. The
+        old meter's registers say nothing about the new one's (a difference across the two
+        would be wrong), and the running period lacks the time of the change.
+        """
+        self.register = self.previous_register = None
+        if self.live is not None:
+            self.live.complete = False
+
     # --- periods ----------------------------------------------------------------------------
 
     def _open(self, start: dt.datetime, *, complete: bool) -> LivePeriod:
