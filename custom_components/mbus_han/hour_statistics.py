@@ -57,6 +57,7 @@ ESTIMATED_KEPT = 48  # the latest hours split from a gap, for diagnostics
 # The power seen since the last register is stored at most this often (and at unload and stop),
 # so a restart across the hourly list still knows most of the hour it missed the end of.
 SAVE_DELAY_S = 60.0
+READ_BACK_RETRY_S = 60.0  # after the recorder failed to give the last row
 STORE_VERSION = 1
 # Whether this Home Assistant's statistics metadata names a unit class (2025.10 on).
 _HAS_UNIT_CLASS = "unit_class" in StatisticMetaData.__annotations__
@@ -90,7 +91,10 @@ class _Series:
 
 def statistic_id(meter: str, code: str) -> str | None:
     """``mbus_han:<meter>_<register>`` for an energy register's or its power's OBIS code."""
-    a, b, c, d, e, _f = parse_obis(code)
+    try:
+        a, b, c, d, e, _f = parse_obis(code)
+    except ValueError:
+        return None  # not an OBIS code: nothing we book
     if a != 1 or c not in _REGISTERS or d not in (7, 8) or e != 0:
         return None
     suffix = _REGISTERS[c][0] if b in (0, 1) else f"{_REGISTERS[c][0]}_{b}"
@@ -137,10 +141,7 @@ class HourStatistics:
         boundary: dt.datetime | None = None
         boundary_known = False
         for code, value in reading.values.items():
-            try:
-                sid = statistic_id(meter, code)
-            except ValueError:
-                continue
+            sid = statistic_id(meter, code)
             if sid is None:
                 continue
             d = parse_obis(code)[3]
@@ -172,14 +173,26 @@ class HourStatistics:
         return series
 
     async def _read_back(self, series: _Series) -> None:
-        """Continue the sums from the recorder's last row (none: a new statistic)."""
-        try:
-            last = await get_instance(self.hass).async_add_executor_job(
-                get_last_statistics, self.hass, 1, series.statistic_id, False, {"sum", "state"}
-            )
-        except Exception:
-            _LOGGER.exception("Reading back %s failed; its rows start anew", series.statistic_id)
-            last = {}
+        """Continue the sums from the recorder's last row (none: a new statistic).
+
+        Until it is read, nothing is written: sums started anew would put the meter's whole
+        history into one hour. A failed read is logged and tried again; the pushes meanwhile
+        wait in a bounded buffer (the oldest power readings go first, which only makes a gap
+        split less informed, never wrong in total).
+        """
+        while True:
+            try:
+                last = await get_instance(self.hass).async_add_executor_job(
+                    get_last_statistics, self.hass, 1, series.statistic_id, False, {"sum", "state"}
+                )
+                break
+            except Exception:
+                _LOGGER.exception(
+                    "Reading back %s failed; trying again in %.0f s",
+                    series.statistic_id,
+                    READ_BACK_RETRY_S,
+                )
+                await asyncio.sleep(READ_BACK_RETRY_S)
         rows = last.get(series.statistic_id)
         if rows:
             row = rows[0]

@@ -14,6 +14,7 @@ switching on and off mid-hour), so an hour booked one hour late is visibly wrong
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 from collections.abc import Iterator
@@ -173,6 +174,9 @@ async def replay_day(
                 next_compile = await _compile_plain(hass, now, next_compile)
             if push.list_number == 3:
                 await hass.async_block_till_done()
+        async with asyncio.timeout(10):  # every statistic has read back its last row
+            while not all(series.ready for series in _statistics(coordinator).series.values()):
+                await asyncio.sleep(0.01)
         await async_wait_recording_done(hass)
     estimated = _statistics(coordinator).estimated
     result.estimated = [hour for key, hour in estimated if key == "energy_import"]

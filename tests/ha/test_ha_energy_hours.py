@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from energy_day import (
@@ -31,6 +32,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
+from custom_components.mbus_han import hour_statistics
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
 
@@ -112,6 +114,47 @@ async def test_aidon_and_kamstrup_hours_too(
         ours = result.ours_kwh[hour]
         assert abs(ours - truth) <= max(0.01 * truth, 0.01), (hour, ours, truth)
     assert result.estimated == []
+
+
+@pytest.mark.parametrize("recorder_config", [NO_STATES])
+async def test_a_failed_read_back_waits_and_a_backwards_register_is_refused(
+    recorder_mock, hass: HomeAssistant, han_factory, caplog
+) -> None:
+    """Sums never start anew after a recorder error (the whole history would land in one
+    hour): the read is tried again and nothing is written meanwhile. A register lower than
+    the last one is logged and not booked."""
+    await hass.config.async_set_time_zone("Europe/Oslo")
+    line = await han_factory(Maker.KAIFA, Wiring.THREE_PHASE)
+    entry = MockConfigEntry(domain=DOMAIN, data=han_entry_data(line.path), unique_id=line.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    real = hour_statistics.get_last_statistics
+    calls: list[str] = []
+
+    def first_fails(*args: object) -> object:
+        calls.append(str(args[2]))
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return real(*args)  # type: ignore[arg-type]
+
+    with (
+        patch.object(hour_statistics, "get_last_statistics", first_fails),
+        patch.object(hour_statistics, "READ_BACK_RETRY_S", 0.01),
+    ):
+        result = await replay_day(hass, entry, [], hours=2)
+    assert "Reading back" in caplog.text
+    assert calls.count(calls[0]) == 2  # the failed one was read again
+    for hour, truth in result.truth_kwh.items():
+        assert abs(result.ours_kwh[hour] - truth) <= max(0.01 * truth, 0.01)
+
+    statistics = entry.runtime_data.coordinator.reading_listeners[0].__self__
+    series = statistics.series[f"{DOMAIN}:han_{KAIFA_ID}_energy_import"]
+    boundary, register = series.booker.anchor
+    statistics._feed(series, "register", boundary + dt.timedelta(hours=1), register - 1000)
+    assert statistics.rejected == 1
+    assert "not booked (backwards)" in caplog.text
+    assert series.booker.anchor == (boundary, register)
 
 
 # The energy-import entity's states are recorded so the recorder compiles its statistics.
