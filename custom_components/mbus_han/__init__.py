@@ -15,6 +15,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
+from .capacity_tracker import async_remove_capacity_store
 from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
 from .entity import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .han_coordinator import HanCoordinator
@@ -243,6 +244,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> None:
-    """Forget what a removed entry stored: hourly power (statistics rows stay), heat periods."""
+    """Forget what a removed entry stored: power, heat periods, the capacity month.
+
+    The statistics rows stay: they are the user's history.
+    """
     await async_remove_stored_power(hass, entry.entry_id)
     await async_remove_store(hass, entry.entry_id)
+    await async_remove_capacity_store(hass, entry.entry_id)

@@ -82,6 +82,15 @@ class CapacitySettings:
         return prices.energy_entity or prices.grid_energy is not None or bool(prices.steps)
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.capacity.{entry_id}")
+
+
+async def async_remove_capacity_store(hass: HomeAssistant, entry_id: str) -> None:
+    """A removed entry's capacity month goes with it."""
+    await _store(hass, entry_id).async_remove()
+
+
 def _is_total(code: str, quantity: Quantity, value: HanValue) -> bool:
     return value.quantity is quantity and phase_of(code) is None
 
@@ -102,9 +111,7 @@ class CapacityTracker:
         self.ledger = CostLedger()
         self.meter_id: str | None = None
         self.source = "new"  # where the month came from: store, statistics or new
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.capacity.{entry_id}"
-        )
+        self._store = _store(hass, entry_id)
         self._seen: dict[str, HanValue] = {}  # the last value object taken per code
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []

@@ -434,3 +434,14 @@ async def test_options_flow_prices_can_be_cleared(hass):
     assert entry.options[CONF_PRICE_ENTITY] is None
     assert entry.options[CONF_GRID_ENERGY_PRICE] is None
     assert entry.options[CONF_CAPACITY_LADDER] == [2.0, 5.0]
+
+
+async def test_a_removed_entry_takes_its_capacity_month_along(hass, hass_storage):
+    hass_storage[STORE_KEY] = _store(DECEMBER_DAYS, [], None, None)
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=han_entry_data("/dev/ttyUSB9"), options=_options(), entry_id=ENTRY_ID
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert STORE_KEY not in hass_storage
