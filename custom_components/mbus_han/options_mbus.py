@@ -16,7 +16,13 @@ try:  # Home Assistant 2026.x validates with probatio (and aliases voluptuous to
     import probatio as vol  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # 2025.4
     import voluptuous as vol  # type: ignore[no-redef,unused-ignore]
-from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     DateSelector,
     NumberSelector,
@@ -115,7 +121,10 @@ class MbusOptionsMixin(OptionsFlow):
     async def async_step_heat_kpi(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Billing year's start and the target band; the entry reloads to add or drop sensors."""
+        """Billing year's start and the target band; the entry reloads to add or drop sensors.
+
+        The reload comes from ``reload_on_heat_option_change`` once the options are saved.
+        """
         errors: dict[str, str] = {}
         current = {key: self.config_entry.options.get(key) for key in _HEAT_KEYS}
         if user_input is not None:
@@ -129,9 +138,7 @@ class MbusOptionsMixin(OptionsFlow):
                 options.update(
                     {key: user_input[key] for key in _HEAT_KEYS if user_input.get(key) is not None}
                 )
-                if options != dict(self.config_entry.options):
-                    self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-                return self.async_create_entry(data=options)
+                return self.async_create_entry(data=options)  # reloads: see below
             current = {key: user_input.get(key) for key in _HEAT_KEYS}
         schema = vol.Schema(
             {
@@ -179,3 +186,19 @@ def _heat_errors(user_input: dict[str, Any]) -> dict[str, str]:
     if user_input.get(CONF_TARGET_PERIOD) == "billing" and not start and target != TARGET_NONE:
         errors[CONF_TARGET_PERIOD] = "billing_start_missing"
     return errors
+
+
+@callback
+def reload_on_heat_option_change(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Reload an M-Bus entry when its heat-KPI options change (sensors come and go with them).
+
+    Only those options: a new poll interval is taken by the running bus without a reload, and
+    the entry's data changes too (device bookkeeping), which must not reload a polling bus.
+    """
+    used = {key: entry.options.get(key) for key in _HEAT_KEYS}
+
+    async def changed(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        if {key: entry.options.get(key) for key in _HEAT_KEYS} != used:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(changed))

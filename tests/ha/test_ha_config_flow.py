@@ -181,6 +181,7 @@ async def test_options_set_the_poll_interval(hass, bus_factory, heat_meter):
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    running = entry.runtime_data.coordinator
     result = await hass.config_entries.options.async_init(entry.entry_id)
     # An M-Bus port's options open on a menu: the poll interval, or the heat KPIs.
     assert result["type"] is FlowResultType.MENU
@@ -197,6 +198,7 @@ async def test_options_set_the_poll_interval(hass, bus_factory, heat_meter):
     await hass.async_block_till_done()
     assert entry.options == {CONF_SCAN_INTERVAL: 60}
     coordinator = entry.runtime_data.coordinator
+    assert coordinator is running  # taken by the running bus, no reload
     assert coordinator.update_interval.total_seconds() == 60
     # The next poll comes within the new interval, not after the old 15 minutes.
     polls = coordinator.stats.polls
