@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.mbus_han import hour_statistics
-from custom_components.mbus_han.const import DOMAIN
+from custom_components.mbus_han.const import CONF_SETTLEMENT_MINUTES, DOMAIN
 from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
 
 # Only the statistics matter here: recording every entity's states would only slow it down.
@@ -92,17 +92,26 @@ async def test_every_hour_of_a_day_is_booked_in_its_own_hour(
 
 
 @pytest.mark.parametrize("recorder_config", [NO_STATES])
-@pytest.mark.parametrize("maker", [Maker.AIDON, Maker.KAMSTRUP])
-async def test_aidon_and_kamstrup_hours_too(
-    recorder_mock, hass: HomeAssistant, han_factory, maker: Maker
+@pytest.mark.parametrize(
+    ("maker", "settlement"),
+    [(Maker.AIDON, 60), (Maker.KAMSTRUP, 60), (Maker.KAIFA, 15)],
+)
+async def test_other_makers_and_quarter_hour_settlement(
+    recorder_mock, hass: HomeAssistant, han_factory, maker: Maker, settlement: int
 ) -> None:
     """Aidon stamps list 3 with its push time (XX:00:10), Kamstrup pushes it at XX:00:05 in
-    group B 1 and counts in 10 Wh steps (hence "or 0.01 kWh"): six hours of each."""
+    group B 1 and counts in 10 Wh steps (hence "or 0.01 kWh"); with 15-minute settlement an
+    hourly list is still each hour's boundary: six hours of each."""
     await hass.config.async_set_time_zone("Europe/Oslo")
     line = await han_factory(maker, Wiring.THREE_PHASE)
     parity = {"parity": "N"} if maker is Maker.KAMSTRUP else {}
     data = {**han_entry_data(line.path, meter=maker.value), **parity}
-    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id=line.path)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data=data,
+        unique_id=line.path,
+        options={CONF_SETTLEMENT_MINUTES: settlement},
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
