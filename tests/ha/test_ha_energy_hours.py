@@ -26,6 +26,7 @@ from energy_day import (
     replay_day,
 )
 from ha_helpers import han_entry_data
+from homeassistant.components.recorder.models import StatisticMeanType, StatisticMetaData
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -33,6 +34,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.mbus_han import hour_statistics
+from custom_components.mbus_han.billing.hours import HourBooker
 from custom_components.mbus_han.const import CONF_SETTLEMENT_MINUTES, DOMAIN
 from custom_components.mbus_han.protocol.han.simulator import Maker, Wiring
 
@@ -164,6 +166,19 @@ async def test_a_failed_read_back_waits_and_a_backwards_register_is_refused(
     assert statistics.rejected == 1
     assert "not booked (backwards)" in caplog.text
     assert series.booker.anchor == (boundary, register)
+
+
+def test_statistics_metadata_names_mean_type_and_unit_class() -> None:
+    """Newer releases report (and 2026.11 refuses) external statistics without these keys;
+    the compatibility test (tests/ha_compat) relies on this test for them."""
+    series = hour_statistics._Series(
+        "mbus_han:han_1_energy_import", "energy_import", "x", "kWh", "energy", HourBooker()
+    )
+    metadata = hour_statistics.HourStatistics._metadata(series)
+    assert metadata["mean_type"] == StatisticMeanType.NONE
+    assert "has_mean" not in metadata
+    if "unit_class" in StatisticMetaData.__annotations__:
+        assert metadata["unit_class"] == "energy"  # type: ignore[typeddict-item]
 
 
 # The energy-import entity's states are recorded so the recorder compiles its statistics.

@@ -74,6 +74,21 @@ ACKNOWLEDGED: tuple[Explained, ...] = (
         "via_port() passes via_device only where DeviceInfo has no via_device_id (2025.4); "
         "on 2026.x it passes via_device_id. test_via_device_id_is_used_where_it_exists checks it.",
     ),
+    Explained(
+        "hour_statistics.py",
+        "async_add_external_statistics",
+        "doesn't specify mean_type",
+        "the metadata is built as a dict (2025.4's StatisticMetaData has no unit_class) and "
+        "always holds mean_type; test_statistics_metadata_names_mean_type_and_unit_class "
+        "(tests/ha/test_ha_energy_hours.py) checks it.",
+    ),
+    Explained(
+        "hour_statistics.py",
+        "async_add_external_statistics",
+        "doesn't specify unit_class",
+        "the metadata holds unit_class wherever StatisticMetaData has it (2025.10 on); "
+        "test_statistics_metadata_names_mean_type_and_unit_class checks it.",
+    ),
 )
 """Conditional usage reports that cannot trigger for us, each with the reason why."""
 
