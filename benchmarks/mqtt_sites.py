@@ -51,7 +51,7 @@ from custom_components.mbus_han.protocol.han.simulator import (  # noqa: E402
 
 POWER_OBIS = "1-0:1.7.0.255"
 TICK = 0.05  # s: the loop-delay ticker's period
-WARM_UP_LIMIT = 300.0  # s to wait for every sensor to exist
+WARM_UP_LIMIT = 300.0  # s to wait for every meter's power sensor to have a value
 DRAIN = 5.0  # s after the last send before counting
 
 
@@ -96,11 +96,11 @@ class Meter:
         server = await asyncio.start_server(accept, "127.0.0.1", 0)
         return f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
 
-    async def run(self, interval: float, until: float) -> None:
-        """Push every ``interval`` seconds until the wall-clock time ``until``."""
+    async def run(self, interval: float, stop: Path) -> None:
+        """Push every ``interval`` seconds until the file ``stop`` exists."""
         loop = asyncio.get_running_loop()
         await asyncio.sleep(interval * (hash(self.sim.meter_id) % 1000) / 1000)  # spread
-        while time.time() < until:
+        while not stop.exists():
             if self.writer is not None and not self.writer.is_closing():
                 data = self.frame()
                 self.writer.write(data)
@@ -125,7 +125,7 @@ async def _worker(args: argparse.Namespace) -> None:
         }
         bridges.append(Bridge(parse_config(config)))
     tasks = [asyncio.create_task(bridge.run()) for bridge in bridges]
-    await asyncio.gather(*(meter.run(args.interval, args.until) for meter in meters))
+    await asyncio.gather(*(meter.run(args.interval, Path(args.stop)) for meter in meters))
     await asyncio.sleep(DRAIN)
     for task in tasks:
         task.cancel()
@@ -243,8 +243,7 @@ async def _main(args: argparse.Namespace) -> int:
         observer = Observer(hass)
         observer.start()
         meters = args.sites * args.meters
-        started = time.time()
-        until = started + args.warm_up + args.minutes * 60
+        stop = work / "stop"
         sites = list(range(args.sites))
         for index in range(args.workers):
             chunk = sites[index :: args.workers]
@@ -258,8 +257,8 @@ async def _main(args: argparse.Namespace) -> int:
                         "--worker",
                         "--broker-port",
                         str(broker_port),
-                        "--until",
-                        str(until),
+                        "--stop",
+                        str(stop),
                         "--meters",
                         str(args.meters),
                         "--interval",
@@ -275,9 +274,10 @@ async def _main(args: argparse.Namespace) -> int:
         deadline = time.time() + WARM_UP_LIMIT
         while len(observer.seen) < meters and time.time() < deadline:
             await asyncio.sleep(0.5)
+        await asyncio.sleep(args.warm_up)  # past the discovery burst
         measure_from = time.time()
-        if len(observer.seen) < meters:
-            print(f"warning: only {len(observer.seen)} of {meters} meters after the warm-up")
+        until = measure_from + args.minutes * 60
+        ready = len(observer.seen)
         cpu_ha, cpu_broker = time.process_time(), _clock_ticks(broker.pid)
         cpu_workers = sum(_clock_ticks(w.pid) for w in workers)
         observer.measuring = True
@@ -287,6 +287,7 @@ async def _main(args: argparse.Namespace) -> int:
         cpu_ha = time.process_time() - cpu_ha
         cpu_broker = _clock_ticks(broker.pid) - cpu_broker
         cpu_workers = sum(_clock_ticks(w.pid) for w in workers) - cpu_workers
+        await asyncio.to_thread(stop.touch)
         await asyncio.sleep(DRAIN + 1)
         for worker in workers:
             await asyncio.to_thread(worker.wait, 120)
@@ -320,6 +321,7 @@ async def _main(args: argparse.Namespace) -> int:
     rate = counted / measured_for if measured_for else 0.0
     rows = [
         ("sites x meters", f"{args.sites} x {args.meters} = {meters}"),
+        ("meters in HA when measuring", f"{ready} (a meter not there: all its values lost)"),
         ("push interval", f"{args.interval:g} s (list 2, one value each)"),
         ("measured for", f"{measured_for:.0f} s after warm-up"),
         ("values sent / lost", f"{counted} / {lost}  ({rate:.0f} per s)"),
@@ -360,10 +362,12 @@ def main() -> int:
     parser.add_argument("--meters", type=int, default=10, help="HAN meters per site")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between pushes")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
-    parser.add_argument("--warm-up", type=float, default=30.0, help="seconds before measuring")
+    parser.add_argument(
+        "--warm-up", type=float, default=10.0, help="seconds after the last meter arrives"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--broker-port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--until", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--stop", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--site-numbers", type=int, nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()

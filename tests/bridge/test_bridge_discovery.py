@@ -18,7 +18,7 @@ from custom_components.mbus_han.protocol.bridge.discovery import (
     MeterState,
     device_discovery,
     entity_discoveries,
-    state_payload,
+    state_messages,
     topics_for,
 )
 from custom_components.mbus_han.protocol.bridge.meters import HanTracker, accept
@@ -71,14 +71,13 @@ SHARED = {
         {"topic": "mbus_han/han-6970631402614476/availability"},
     ],
     "availability_mode": "all",
-    "state_topic": "mbus_han/han-6970631402614476/state",
     "qos": 1,
 }
 POWER_COMPONENT = {
     "name": "Power import",
     "unique_id": "mbus_han-HAN-6970631402614476-1-0:1.7.0.255",
     "default_entity_id": "sensor.han_6970631402614476_power_import",
-    "value_template": "{{ value_json.get('1-0:1.7.0.255') }}",
+    "state_topic": "mbus_han/han-6970631402614476/sensor/1-0_1_7_0_255",
     "device_class": "power",
     "state_class": "measurement",
     "unit_of_measurement": "W",
@@ -87,7 +86,7 @@ ENERGY_COMPONENT = {
     "name": "Energy import",
     "unique_id": "mbus_han-HAN-6970631402614476-1-0:1.8.0.255",
     "default_entity_id": "sensor.han_6970631402614476_energy_import",
-    "value_template": "{{ value_json.get('1-0:1.8.0.255') }}",
+    "state_topic": "mbus_han/han-6970631402614476/sensor/1-0_1_8_0_255",
     "device_class": "energy",
     "state_class": "total_increasing",
     "unit_of_measurement": "kWh",  # the integration's suggested unit: MQTT has none
@@ -128,12 +127,19 @@ def test_restored_components_are_kept() -> None:
     assert set(payload["components"]) == {"1-0_32_7_0_255", "1-0_1_7_0_255", "1-0_1_8_0_255"}
 
 
-def test_state_is_one_json_object_with_unknowns_as_null() -> None:
+POWER_TOPIC = "mbus_han/han-6970631402614476/sensor/1-0_1_7_0_255"
+ENERGY_TOPIC = "mbus_han/han-6970631402614476/sensor/1-0_1_8_0_255"
+
+
+def test_a_topic_per_sensor_with_unknown_as_none() -> None:
+    """ "None" is what Home Assistant's MQTT sensor takes for unknown (PAYLOAD_NONE)."""
     meter = _meter()
     meter.values[POWER] = 1234
-    assert state_payload(meter) == {POWER: 1234, ENERGY: None}
-    meter.values[ENERGY] = Decimal("12345.678")
-    assert state_payload(meter) == {POWER: 1234, ENERGY: 12345.678}
+    assert state_messages(meter, TOPICS) == {POWER_TOPIC: "1234", ENERGY_TOPIC: "None"}
+    meter.values[ENERGY] = Decimal("12345.678000")
+    assert state_messages(meter, TOPICS)[ENERGY_TOPIC] == "12345.678"
+    meter.values[ENERGY] = Decimal("1.2E+4")
+    assert state_messages(meter, TOPICS)[ENERGY_TOPIC] == "12000"
 
 
 def test_han_pushes_become_sensors_in_the_shown_unit() -> None:
@@ -157,9 +163,10 @@ def test_han_pushes_become_sensors_in_the_shown_unit() -> None:
     assert changed
     assert meter is not None
     assert meter.meter_id == "HAN-6970631402614476"
-    assert state_payload(meter)[ENERGY] == 12345.678
-    assert state_payload(meter)[POWER] == 1600
-    assert state_payload(meter)["meter_id"] == "6970631402614476"
+    assert state_messages(meter, TOPICS)[ENERGY_TOPIC] == "12345.678"
+    assert state_messages(meter, TOPICS)[POWER_TOPIC] == "1600"
+    meter_id_topic = "mbus_han/han-6970631402614476/sensor/meter_id"
+    assert state_messages(meter, TOPICS)[meter_id_topic] == "6970631402614476"
     # the same push again changes no sensor: no new discovery message
     assert tracker.take(list3, dt.datetime.now().astimezone())[1] is False
     # after an outage the power is no longer known; the counter is

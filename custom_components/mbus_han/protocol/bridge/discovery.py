@@ -59,9 +59,14 @@ class Topics:
         """Echoed to itself to know that every retained message asked for has arrived."""
         return f"{self.prefix}/bridge/{self.bridge_id}/sync"
 
-    def state(self, meter_slug: str) -> str:
-        """One JSON object per meter with the latest value of each of its sensors."""
-        return f"{self.prefix}/{meter_slug}/state"
+    def sensor(self, meter_slug: str, component: str) -> str:
+        """One sensor's latest value, as text (``None`` while unknown); retained.
+
+        A topic per sensor, sent only when its value changes: Home Assistant then handles
+        only what changed (with one JSON object per meter, every sensor of the meter would
+        render its template for every push; that is what limits one Home Assistant).
+        """
+        return f"{self.prefix}/{meter_slug}/sensor/{component}"
 
     def availability(self, meter_slug: str) -> str:
         """``online`` while the meter answers (M-Bus) or pushes (HAN)."""
@@ -125,6 +130,7 @@ class MeterState:
     entities: dict[str, EntitySpec] = field(default_factory=dict)
     values: dict[str, StateValue] = field(default_factory=dict)
     online: bool = False
+    published: dict[str, str] = field(default_factory=dict)  # sensor topic -> last payload
     # components announced by an earlier run (from the retained discovery): kept, so that a
     # restart whose first push carries fewer values does not remove entities in between
     restored: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -137,12 +143,6 @@ class MeterState:
         return True
 
 
-def _value_template(key: str) -> str:
-    # .get: a sensor announced before its first value (or by an earlier run) is unknown
-    # ("None" is Home Assistant's word for it), never an error or a wrong number.
-    return "{{ value_json.get(" + repr(key) + ") }}"
-
-
 def default_entity_id(meter: MeterState, spec: EntitySpec) -> str:
     """``sensor.han_6970631401234567_power_import``: from the meter's identity, not the host.
 
@@ -153,14 +153,14 @@ def default_entity_id(meter: MeterState, spec: EntitySpec) -> str:
     return f"{spec.platform}.{_entity_slug(meter.slug)}_{name}"
 
 
-def component_config(meter: MeterState, spec: EntitySpec) -> dict[str, Any]:
+def component_config(meter: MeterState, spec: EntitySpec, topics: Topics) -> dict[str, Any]:
     """One sensor's discovery options (shared ones are in the device payload)."""
     config: dict[str, Any] = {
         "platform": spec.platform,
         "name": spec.name,
         "unique_id": f"mbus_han-{meter.meter_id}-{spec.key}",
         "default_entity_id": default_entity_id(meter, spec),
-        "value_template": _value_template(spec.key),
+        "state_topic": topics.sensor(meter.slug, component_id(spec.key)),
     }
     if spec.device_class is not None:
         config["device_class"] = spec.device_class
@@ -186,7 +186,6 @@ def _shared(meter: MeterState, topics: Topics) -> dict[str, Any]:
             {"topic": topics.availability(meter.slug)},
         ],
         "availability_mode": "all",
-        "state_topic": topics.state(meter.slug),
         "qos": 1,
     }
 
@@ -195,7 +194,7 @@ def device_discovery(meter: MeterState, topics: Topics) -> tuple[str, dict[str, 
     """The retained device-based discovery message of ``meter``: topic and payload."""
     components = dict(meter.restored)
     for spec in meter.entities.values():
-        components[component_id(spec.key)] = component_config(meter, spec)
+        components[component_id(spec.key)] = component_config(meter, spec, topics)
     payload = _shared(meter, topics)
     payload["components"] = components
     return topics.device_config(meter.meter_id), payload
@@ -205,7 +204,7 @@ def entity_discoveries(meter: MeterState, topics: Topics) -> list[tuple[str, dic
     """Per-entity discovery messages of ``meter`` (Home Assistant before 2024.11)."""
     messages = []
     for spec in meter.entities.values():
-        config = component_config(meter, spec)
+        config = component_config(meter, spec, topics)
         platform = config.pop("platform")
         messages.append(
             (
@@ -216,14 +215,18 @@ def entity_discoveries(meter: MeterState, topics: Topics) -> list[tuple[str, dic
     return messages
 
 
-def state_payload(meter: MeterState) -> dict[str, Any]:
-    """The meter's state message: every sensor's latest value, ``null`` when unknown."""
-    return {key: _json_value(meter.values.get(key)) for key in meter.entities}
+def state_messages(meter: MeterState, topics: Topics) -> dict[str, str]:
+    """Every sensor's topic and value text; ``None`` (Home Assistant's "unknown") when unknown."""
+    return {
+        topics.sensor(meter.slug, component_id(key)): state_text(meter.values.get(key))
+        for key in meter.entities
+    }
 
 
-def _json_value(value: StateValue) -> int | float | str | None:
+def state_text(value: StateValue) -> str:
+    """A value as its sensor's payload: numbers exact, as shown (no binary rounding, no 1E+3)."""
+    if value is None:
+        return "None"
     if isinstance(value, Decimal):
-        # exact: no binary rounding (36294.001 kWh stays that), normalised (no 1E+3)
-        text = format(value.normalize(), "f")
-        return float(text) if "." in text else int(text)
-    return value
+        return format(value.normalize(), "f")
+    return str(value)

@@ -30,6 +30,7 @@ _LOGGER = logging.getLogger(__name__)
 RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 STREAM_QUEUE = 256  # raw frames waiting to be sent (about 10 minutes of one meter's pushes)
 KEEPALIVE = 30  # s: the broker notices a dead bridge within 1.5 of these
+STOP_FLUSH = 3.0  # s a clean stop waits for queued messages to go out
 
 
 type OnConnect = Callable[["aiomqtt.Client"], Awaitable[None]]
@@ -139,14 +140,22 @@ class Publisher:
                 await self._send(client)
             finally:
                 if self.connected:
-                    # A clean stop: say so, as the last will would after a crash.
+                    # A clean stop: send what is queued (the index of announced meters, say),
+                    # then say so, as the last will would after a crash.
+                    with contextlib.suppress(Exception):
+                        async with asyncio.timeout(STOP_FLUSH):
+                            self._stream.clear()
+                            self._wake.set()
+                            await self._send(client, until_empty=True)
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(
                             client.publish(self.will_topic, OFFLINE, qos=1, retain=True), 2
                         )
 
-    async def _send(self, client: aiomqtt.Client) -> None:
+    async def _send(self, client: aiomqtt.Client, *, until_empty: bool = False) -> None:
         while True:
+            if until_empty and not self._latest:
+                return
             await self._wake.wait()
             self._wake.clear()
             while self._latest or self._stream:

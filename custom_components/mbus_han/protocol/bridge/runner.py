@@ -39,7 +39,7 @@ from .discovery import (
     device_discovery,
     entity_discoveries,
     slug,
-    state_payload,
+    state_messages,
     topics_for,
 )
 from .meters import HanTracker, mbus_meter_id, mbus_take, source_ref
@@ -109,6 +109,8 @@ class Bridge:
             self.synced.set()
         for meter in self.meters.values():
             self._announce(meter)
+            meter.published.clear()  # the broker may have lost them (restarted without disk)
+            self._publish_states(meter)
         self._publish_index()
 
     async def _clean_up(self, client: aiomqtt.Client) -> None:
@@ -153,7 +155,10 @@ class Bridge:
             ]
         if all(meter.slug != meter_slug for meter in self.meters.values()):
             # (a named HAN port keeps its topics for the meter that replaced this one)
-            topics += [self.topics.state(meter_slug), self.topics.availability(meter_slug)]
+            topics.append(self.topics.availability(meter_slug))
+            topics += [
+                self.topics.sensor(meter_slug, str(comp)) for comp in entry.get("components", [])
+            ]
         for topic in topics:
             if self.publisher.connected or self.synced.is_set():
                 self.publisher.publish(topic, b"")
@@ -182,9 +187,14 @@ class Bridge:
         self.publisher.publish(
             self.topics.availability(meter.slug), ONLINE if meter.online else OFFLINE
         )
-        if meter.online:
-            payload = json.dumps(state_payload(meter), separators=(",", ":"))
-            self.publisher.publish(self.topics.state(meter.slug), payload)
+        self._publish_states(meter)
+
+    def _publish_states(self, meter: MeterState) -> None:
+        """Send the sensors whose value changed since it was last sent (retained)."""
+        for topic, payload in state_messages(meter, self.topics).items():
+            if meter.published.get(topic) != payload:
+                meter.published[topic] = payload
+                self.publisher.publish(topic, payload)
 
     async def _supersede(self, meter: MeterState) -> None:
         """Another meter answers where ``meter``'s predecessor was (a swap): remove the old one."""
