@@ -24,8 +24,6 @@ from .hour_statistics import HourStatistics, async_remove_stored_power
 from .mbus_coordinator import MbusCoordinator
 from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
-from .options_han import reload_on_option_change
-from .options_mbus import reload_on_heat_option_change
 from .protocol.errors import TransportError
 from .redact import redact_text, shown_port, unsecret_entry_identity
 from .replacement import kept_identifiers, note_meter
@@ -86,14 +84,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> b
         entry.runtime_data = MbusHanRuntimeData(coordinator)
         start_replacement_checks(hass, entry, coordinator)
         coordinator.async_start()
-        reload_on_option_change(hass, entry)
     else:
         coordinator = await _first_mbus_poll(hass, entry)
         heat_kpi = HeatKpiManager(hass, entry, coordinator)
         entry.runtime_data = MbusHanRuntimeData(coordinator, heat_kpi)
         start_replacement_checks(hass, entry, None)
         await heat_kpi.async_load()
-        reload_on_heat_option_change(hass, entry)
         _track_meter_devices(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True

@@ -14,8 +14,7 @@ try:  # Home Assistant 2026.x validates with probatio (and aliases voluptuous to
     import probatio as vol  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # 2025.4
     import voluptuous as vol  # type: ignore[no-redef,unused-ignore]
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -41,6 +40,7 @@ from .const import (
     DEFAULT_SETTLEMENT_MINUTES,
     SETTLEMENT_MINUTES,
 )
+from .options_reload import reload_once_saved
 
 
 def numbers_text(numbers: list[float] | tuple[float, ...]) -> str:
@@ -151,21 +151,7 @@ class HanOptionsMixin(OptionsFlow):
         )
 
     def _han_save(self) -> ConfigFlowResult:
-        """Store the options (``reload_on_option_change`` then reloads the entry)."""
+        """Store the options; the entry reloads when they changed, so its sensors follow them."""
+        if dict(self.config_entry.options) != self._han_pending:
+            reload_once_saved(self.hass, self.config_entry)
         return self.async_create_entry(data=self._han_pending)
-
-
-@callback
-def reload_on_option_change(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """Reload a HAN entry when its options change, so its sensors follow them at once.
-
-    Only the options: the entry's data changes too (device bookkeeping), and that must not
-    reload a port that is listening.
-    """
-    used = dict(entry.options)
-
-    async def changed(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        if dict(entry.options) != used:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    entry.async_on_unload(entry.add_update_listener(changed))

@@ -17,12 +17,10 @@ try:  # Home Assistant 2026.x validates with probatio (and aliases voluptuous to
 except ImportError:  # 2025.4
     import voluptuous as vol  # type: ignore[no-redef,unused-ignore]
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigEntryState,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     DateSelector,
     NumberSelector,
@@ -50,6 +48,7 @@ from .const import (
     TARGET_RETURN,
 )
 from .mbus_coordinator import MbusCoordinator
+from .options_reload import options_changed, reload_once_saved
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -123,7 +122,8 @@ class MbusOptionsMixin(OptionsFlow):
     ) -> ConfigFlowResult:
         """Billing year's start and the target band; the entry reloads to add or drop sensors.
 
-        The reload comes from ``reload_on_heat_option_change`` once the options are saved.
+        Changed heat options reload the entry once saved (sensors come and go with them); a
+        new poll interval alone is taken by the running bus without a reload.
         """
         errors: dict[str, str] = {}
         current = {key: self.config_entry.options.get(key) for key in _HEAT_KEYS}
@@ -138,7 +138,9 @@ class MbusOptionsMixin(OptionsFlow):
                 options.update(
                     {key: user_input[key] for key in _HEAT_KEYS if user_input.get(key) is not None}
                 )
-                return self.async_create_entry(data=options)  # reloads: see below
+                if options_changed(self, options, _HEAT_KEYS):
+                    reload_once_saved(self.hass, self.config_entry)
+                return self.async_create_entry(data=options)
             current = {key: user_input.get(key) for key in _HEAT_KEYS}
         schema = vol.Schema(
             {
@@ -186,19 +188,3 @@ def _heat_errors(user_input: dict[str, Any]) -> dict[str, str]:
     if user_input.get(CONF_TARGET_PERIOD) == "billing" and not start and target != TARGET_NONE:
         errors[CONF_TARGET_PERIOD] = "billing_start_missing"
     return errors
-
-
-@callback
-def reload_on_heat_option_change(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """Reload an M-Bus entry when its heat-KPI options change (sensors come and go with them).
-
-    Only those options: a new poll interval is taken by the running bus without a reload, and
-    the entry's data changes too (device bookkeeping), which must not reload a polling bus.
-    """
-    used = {key: entry.options.get(key) for key in _HEAT_KEYS}
-
-    async def changed(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        if {key: entry.options.get(key) for key in _HEAT_KEYS} != used:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    entry.async_on_unload(entry.add_update_listener(changed))
