@@ -168,6 +168,13 @@ async def test_home_assistant_makes_the_integrations_entities(
     assert heat.entity_id == (
         "sensor.kam_06855817_energy" if new else "sensor.kamstrup_06855817_energy"
     )
+    # the meter's status byte (0x00 in this telegram): no problem, as the integration says
+    status_id = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", "mqtt", "mbus_han-KAM-06855817-status"
+    )
+    assert status_id is not None
+    await _wait(hass, lambda: hass.states.get(status_id).state == "off")  # type: ignore[union-attr]
+    assert hass.states.get(status_id).attributes["device_class"] == "problem"  # type: ignore[union-attr]
     device = _device(hass, "mbus_han_kam-06855817")
     assert device is not None
     assert (device.manufacturer, device.serial_number) == ("Kamstrup", "06855817")

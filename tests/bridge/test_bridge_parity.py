@@ -111,7 +111,38 @@ def test_names_are_a_copy_of_the_english_translations() -> None:
     ensure_ascii=False, sort_keys=True))' > custom_components/mbus_han/protocol/bridge/names.json
     """
     english = {key: value["name"] for key, value in EN["entity"]["sensor"].items()}
+    english |= {
+        f"binary_sensor.{key}": value["name"]
+        for key, value in EN["entity"]["binary_sensor"].items()
+    }
     assert {key: english.get(key) for key in NAMES} == NAMES
+
+
+def test_mbus_problem_sensors_as_the_integration() -> None:
+    """The error-flags and status binary sensors: same keys, names, class and category."""
+    from custom_components.mbus_han.binary_sensor import BINARY_SENSORS
+    from custom_components.mbus_han.protocol.bridge.describe import MBUS_PROBLEMS
+
+    binary = EN["entity"]["binary_sensor"]
+    assert [
+        (d.key, binary[d.translation_key]["name"], str(d.device_class), str(d.entity_category))
+        for d in BINARY_SENSORS
+    ] == [(s.key, s.name, s.device_class, s.entity_category) for s in MBUS_PROBLEMS]
+
+
+@pytest.mark.parametrize(("name", "telegram"), TELEGRAMS, ids=[n for n, _ in TELEGRAMS])
+def test_mbus_problems_are_the_integrations(name: str, telegram: Telegram) -> None:
+    """ON/OFF/unknown for each problem sensor, as the integration's ``is_on_fn`` says."""
+    from custom_components.mbus_han.binary_sensor import BINARY_SENSORS
+    from custom_components.mbus_han.protocol.bridge.discovery import DeviceInfo, MeterState
+    from custom_components.mbus_han.protocol.bridge.meters import mbus_take
+
+    meter = MeterState(meter_id="m", slug="m", source="s", device=DeviceInfo(name=""))
+    mbus_take(meter, "5", telegram)
+    for description in BINARY_SENSORS:
+        on = description.is_on_fn(telegram) if description.has_fn(telegram) else None
+        expected = None if on is None else "ON" if on else "OFF"
+        assert meter.values.get(description.key) == expected, (name, description.key)
 
 
 def test_the_corpus_is_there() -> None:

@@ -187,6 +187,29 @@ def han_expected_counters(codes: list[str]) -> list[str]:
 
 # --- M-Bus ------------------------------------------------------------------------------------
 
+# The meter's own problem reports, as the integration's binary sensors (binary_sensor.py):
+# the error flags record (non-zero: a problem) and the status byte's error bits.
+MBUS_PROBLEMS = (
+    EntitySpec(
+        key="error_flags",
+        name=entity_name("binary_sensor.error_flags"),
+        device_class="problem",
+        state_class=None,
+        unit=None,
+        entity_category=DIAGNOSTIC,
+        platform="binary_sensor",
+    ),
+    EntitySpec(
+        key="status",
+        name=entity_name("binary_sensor.status"),
+        device_class="problem",
+        state_class=None,
+        unit=None,
+        entity_category=DIAGNOSTIC,
+        platform="binary_sensor",
+    ),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _MbusKind:

@@ -24,11 +24,12 @@ from ..han.obis import measurement
 from ..han.weak_check import COUNTERS
 from ..mbus.manufacturer import manufacturer_name
 from ..mbus.model import Quantity as MbusQuantity
-from ..mbus.model import Telegram
+from ..mbus.model import StatusBit, Telegram
 from ..mbus.products import model_text
 from .describe import (
     DIAGNOSTIC,
     HAN_IDENTITY,
+    MBUS_PROBLEMS,
     TOTAL_INCREASING,
     EntitySpec,
     StateValue,
@@ -223,6 +224,27 @@ def mbus_device(address: str, telegram: Telegram) -> DeviceInfo:
     return DeviceInfo(name=f"M-Bus meter {address}", sw_version=firmware)
 
 
+# Status byte bits that mean the meter reports a problem (EN 13757-3 table 5), as binary_sensor.py.
+STATUS_ERROR_BITS = (
+    StatusBit.APPLICATION_ERROR
+    | StatusBit.POWER_LOW
+    | StatusBit.PERMANENT_ERROR
+    | StatusBit.TEMPORARY_ERROR
+)
+
+
+def _error_flags(telegram: Telegram) -> bool | None:
+    for record in telegram.records:
+        if record.quantity is MbusQuantity.ERROR_FLAGS and isinstance(record.value, int):
+            return record.value != 0
+    return None
+
+
+def _status_problem(telegram: Telegram) -> bool | None:
+    header = telegram.header
+    return None if header is None else bool(header.status & STATUS_ERROR_BITS)
+
+
 def mbus_take(meter: MeterState, address: str, telegram: Telegram) -> bool:
     """Put one read's values into ``meter``; True when its sensors or device changed."""
     changed = False
@@ -241,6 +263,14 @@ def mbus_take(meter: MeterState, address: str, telegram: Telegram) -> bool:
         spec = meter.entities[record.key]
         value = None if record.value is None else described.value_fn(record.value)
         _set(meter, spec, value)
+    problems = {"error_flags": _error_flags(telegram), "status": _status_problem(telegram)}
+    for spec in MBUS_PROBLEMS:
+        problem = problems[spec.key]
+        if problem is not None:
+            changed |= meter.add(spec)
+        if spec.key in meter.entities:
+            seen.add(spec.key)
+            meter.values[spec.key] = None if problem is None else "ON" if problem else "OFF"
     for key in set(meter.values) - seen:
         meter.values[key] = None  # no longer reported: unknown, not its old value
     meter.online = True
