@@ -43,9 +43,10 @@ EXTRA_METER_ID = "23456789"
 SEARCH_PROGRESS = "This takes about a minute"  # the search's progress text (en.json, scan)
 UI_TIMEOUT_MS = 60_000
 SERIAL_PORT = "ha-selector-serial_port"  # 2026.x's port field (SerialPortSelector)
-# The heat view's history-graph cards (volume flow with flow/return temperatures, power,
-# temperature difference, energy), and enough polls (every 10 s) for each chart to have a line.
-HEAT_CARDS = 4
+# The heat view's history-graph cards (volume-weighted return temperature now, today and this
+# month; volume flow with flow/return temperatures; power; temperature difference; energy), and
+# enough polls (every 10 s) for each chart to have a line.
+HEAT_CARDS = 5
 MIN_POINTS = int(os.environ.get("MBUS_HAN_BROWSER_MIN_POINTS", "3"))  # more: longer lines
 
 if not CHROMIUM.exists():
