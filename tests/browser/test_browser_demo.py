@@ -47,6 +47,7 @@ SERIAL_PORT = "ha-selector-serial_port"  # 2026.x's port field (SerialPortSelect
 # month; volume flow with flow/return temperatures; power; temperature difference; energy), and
 # enough polls (every 10 s) for each chart to have a line.
 HEAT_CARDS = 5
+LINE_WAIT_S = 240  # s: a few volume-register steps (see _lines_with_points)
 MIN_POINTS = int(os.environ.get("MBUS_HAN_BROWSER_MIN_POINTS", "3"))  # more: longer lines
 
 if not CHROMIUM.exists():
@@ -500,6 +501,20 @@ def _series_points(card: Any) -> list[int]:
     return counts
 
 
+def _lines_with_points(card: Any) -> list[int]:
+    """The card's points per line once each line has two, or what it has after the wait.
+
+    The card follows its entities live. The heat-bill averages (volume-weighted return
+    temperature today and this month) get their first value only when the meter's volume
+    register has moved on (0.01 m³: half a minute or more at the demo's flow), so their lines
+    may start later than the polled values' lines the test waited for.
+    """
+    deadline = time.monotonic() + LINE_WAIT_S
+    while min(points := _series_points(card), default=0) < 2 and time.monotonic() < deadline:
+        time.sleep(2)  # the card takes each new state as Home Assistant sends it
+    return points
+
+
 def _wait_until_drawn(card: Any) -> None:
     """Wait until every chart of the card has finished drawing (its ECharts animation).
 
@@ -541,7 +556,7 @@ def _dashboard(page: Page, demo: Demo) -> None:
         card = cards.nth(index)
         expect(card.locator("canvas").first).to_be_visible()
         expect(card.get_by_text("No state history found")).to_have_count(0)
-        points = _series_points(card)
+        points = _lines_with_points(card)
         assert points, f"history card {index} has no chart"
         assert min(points) >= 2, f"history card {index}: points per line {points}"
         _wait_until_drawn(card)
