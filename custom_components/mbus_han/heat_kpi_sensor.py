@@ -145,6 +145,9 @@ def period_attributes(period: PeriodKpi) -> dict[str, Any]:
         "interpolation_gap_minutes": round(kpi.start.gap.total_seconds() / 60, 1),
         "energy_kwh": round(kpi.energy_kwh, 3),
         "volume_m3": round(kpi.volume_m3, 4),
+        # True while the counters have moved too few steps of the meter's resolution for a
+        # cooling or return temperature (those sensors are unknown until then).
+        "resolution_limited": kpi.resolution_limited,
     }
 
 
@@ -269,7 +272,9 @@ class HeatKpiSensor(HeatKpiEntity, SensorEntity):
         value = None if period is None else self.entity_description.value_fn(period)
         self._attr_native_value = None if value is None else round(value, 4)
         self._attr_extra_state_attributes = (
-            period_attributes(period) if period is not None and value is not None else {}
+            period_attributes(period)
+            if period is not None and (value is not None or period.kpi.resolution_limited)
+            else {}
         )
         if self.entity_description.state_class is SensorStateClass.TOTAL:
             # The hour this total belongs to; none while it has no value.

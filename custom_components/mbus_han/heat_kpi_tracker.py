@@ -41,7 +41,8 @@ from .const import (
 )
 from .entity import meter_identifier
 from .mbus_sensor import is_primary_record
-from .protocol.mbus.model import Medium, Modifier, Quantity, Telegram
+from .protocol.mbus.model import Medium, Modifier, Quantity, Record, Telegram
+from .protocol.mbus.vif import PRIMARY
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -64,6 +65,7 @@ def heat_reading(telegram: Telegram, at: dt.datetime) -> HeatReading | None:
     if header is not None and header.medium in _NOT_HEAT:
         return None
     energy = volume = flow = back = None
+    energy_step = volume_step = None
     for record in telegram.records:
         if not is_primary_record(record) or Modifier.ACCUMULATION_NEGATIVE in record.modifiers:
             continue
@@ -74,15 +76,39 @@ def heat_reading(telegram: Telegram, at: dt.datetime) -> HeatReading | None:
         if record.quantity is Quantity.ENERGY and energy is None:
             if (factor := _KWH_PER_UNIT.get(record.unit)) is not None:
                 energy = number * factor
+                energy_step = _step(record, factor)
         elif record.quantity is Quantity.VOLUME and volume is None and record.unit == "m^3":
             volume = number
+            volume_step = _step(record, 1.0)
         elif record.quantity is Quantity.FLOW_TEMPERATURE and flow is None:
             flow = number if record.unit == "°C" else None
         elif record.quantity is Quantity.RETURN_TEMPERATURE and back is None:
             back = number if record.unit == "°C" else None
     if energy is None or volume is None:
         return None
-    return HeatReading(at, energy, volume, flow_temperature_c=flow, return_temperature_c=back)
+    return HeatReading(
+        at,
+        energy,
+        volume,
+        flow_temperature_c=flow,
+        return_temperature_c=back,
+        energy_step_kwh=energy_step,
+        volume_step_m3=volume_step,
+    )
+
+
+def _step(record: Record, factor: float) -> float | None:
+    """One step of the register in kWh or m3, from a plain primary VIF (0x06: 1 kWh); else None.
+
+    Extensions and VIFE corrections may change the step, so they leave it unknown (no limit).
+    """
+    vif = record.layout.vif
+    if len(vif) != 1 or vif[0] & 0x80:
+        return None
+    spec = PRIMARY.get(vif[0] & 0x7F)
+    if spec is None or spec.unit != record.unit:
+        return None
+    return spec.multiplier * 10.0**spec.exponent * factor
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,10 @@ from custom_components.mbus_han.billing.heat import (
     counters_at,
     heat_coefficient,
     heat_kpi,
+    kpi_between,
     period_bounds,
     period_kpi,
+    read_counters,
     return_temperature_adjustment,
     taarnby_adjustment_dkk,
     taarnby_cooling,
@@ -253,6 +255,37 @@ def test_implied_return_from_a_known_flow_temperature() -> None:
     assert kpi.cooling_k == pytest.approx(20.0)
     assert kpi.return_temperature_c == pytest.approx(55.0)
     assert kpi.flow_temperature_source is FlowTemperatureSource.GIVEN
+
+
+def test_cooling_waits_for_a_hundred_steps_of_the_meters_resolution() -> None:
+    """A whole-kWh counter read 0.9 kWh apart shows 0 or 1 kWh: too coarse for a cooling.
+
+    Hand calculation: 50 kWh on a 1 kWh counter may be 49.0-51.0 kWh, +/-2 %, so no cooling;
+    116 kWh and 5.00 m3 (0.01 m3 steps: 500 steps) give 116 / (5 x 1.163) = 19.948 K.
+    """
+    start = read_counters(HeatReading(local(3, 2), 1000.0, 10.0))
+    early = read_counters(HeatReading(local(3, 2, 6), 1050.0, 12.0))
+    kpi = kpi_between(start, early, heat_capacity=1.163, energy_step_kwh=1.0, volume_step_m3=0.01)
+    assert kpi is not None
+    assert kpi.cooling_k is None
+    assert kpi.return_temperature_c is None
+    assert kpi.resolution_limited
+    assert kpi.mean_power_kw == pytest.approx(50 / 6)  # the means stay: their error is 1 step
+    later = read_counters(HeatReading(local(3, 3), 1116.0, 15.0))
+    kpi = kpi_between(start, later, heat_capacity=1.163, energy_step_kwh=1.0, volume_step_m3=0.01)
+    assert kpi is not None
+    assert kpi.cooling_k == pytest.approx(116 / (5 * 1.163))
+    assert not kpi.resolution_limited
+    # Volume the coarse one: 0.5 m3 on a 0.01 m3 counter is 50 steps.
+    kpi = kpi_between(
+        start,
+        read_counters(HeatReading(local(3, 3), 1116.0, 10.5)),
+        heat_capacity=1.163,
+        energy_step_kwh=0.001,
+        volume_step_m3=0.01,
+    )
+    assert kpi is not None
+    assert kpi.cooling_k is None
 
 
 def test_sampled_flow_temperature_is_weighted_by_the_volume_between_polls() -> None:

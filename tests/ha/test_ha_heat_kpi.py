@@ -69,6 +69,7 @@ class Rig:
             daily_load=True,
             heat_coefficient=heat_coefficient,
         )
+        self.model_start_energy_kwh = self.model.energy_kwh
         self.meter = SimulatedMeter(self.model, 0)
         self.entry: MockConfigEntry | None = None
         self.marks: dict[str, tuple[float, float, float]] = {}
@@ -205,8 +206,13 @@ async def test_today_by_hand_rolls_over_at_local_midnight(
     before = coordinator.data.records["0"]
     e0 = float(before["energy"].value) / 1000 if before["energy"].unit == "Wh" else None
     assert e0 is not None
-    assert rig.state(sensor("cooling_today")) is not None  # since the first poll: incomplete
-    assert hass.states.get(sensor("cooling_today")).attributes["complete_period"] is False
+    assert rig.state(sensor("average_power_today")) is not None  # since the first poll
+    assert hass.states.get(sensor("average_power_today")).attributes["complete_period"] is False
+    # Half an hour moves this whole-kWh counter by far fewer than 100 steps: a cooling from it
+    # could be off by a kilowatt-hour in a few, so there is none yet (MIN_RESOLVED_STEPS).
+    assert float(before["energy"].value) / 1000 - rig.model_start_energy_kwh < 100
+    assert hass.states.get(sensor("cooling_today")).state == STATE_UNKNOWN
+    assert hass.states.get(sensor("cooling_today")).attributes["resolution_limited"] is True
     # Midnight: a new day without a poll yet has no figures (not yesterday's).
     midnight = dt.datetime(2026, 10, 25, tzinfo=BERLIN)
     rig.advance(midnight)
@@ -220,7 +226,7 @@ async def test_today_by_hand_rolls_over_at_local_midnight(
     state = hass.states.get(sensor("energy_this_hour"))
     # Hour from 00:00: the counter at 00:00 is e0 + (e1 - e0) / 2, so the hour has (e1 - e0) / 2.
     assert float(state.state) == pytest.approx((e1 - e0) / 2, abs=1e-3)
-    today = hass.states.get(sensor("cooling_today"))
+    today = hass.states.get(sensor("average_power_today"))
     assert today.attributes["complete_period"] is True
     assert today.attributes["start_interpolated"] is True
     assert today.attributes["period_start"] == "2026-10-25T00:00:00+02:00"

@@ -103,6 +103,9 @@ class HeatReading:
     volume_return_temperature: float | None = None  # the meter's V x T_return register
     flow_temperature_c: float | None = None  # instantaneous, as sampled at the poll
     return_temperature_c: float | None = None
+    # The meter's resolution (one step of its energy and volume registers), where known.
+    energy_step_kwh: float | None = None
+    volume_step_m3: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +269,9 @@ class HeatKpi:
     flow_temperature_c: float | None  # volume-weighted
     return_temperature_c: float | None  # volume-weighted (from registers or implied)
     flow_temperature_source: FlowTemperatureSource | None
+    # Cooling and return temperature withheld: the counters have not yet moved enough steps
+    # of the meter's resolution for them to be right (see MIN_RESOLVED_STEPS).
+    resolution_limited: bool = False
 
     @property
     def interpolated(self) -> bool:
@@ -332,6 +338,12 @@ def heat_kpi(
     )
 
 
+# A difference of two readings is off by up to one step of the meter's resolution (a meter
+# counting whole kWh shows 0 kWh for an hour's 0.9 kWh). The energy path's cooling and return
+# temperature wait until energy and volume have each moved this many steps: at most 1 % off.
+MIN_RESOLVED_STEPS = 100
+
+
 def kpi_between(
     first: Counters,
     last: Counters,
@@ -340,6 +352,8 @@ def kpi_between(
     flow_temperature_c: float | None = None,
     sampled_flow_temperature_c: float | None = None,
     volume_at: Literal["return", "flow"] = "return",
+    energy_step_kwh: float | None = None,
+    volume_step_m3: float | None = None,
 ) -> HeatKpi | None:
     """The KPIs between two sets of counters (read or interpolated); None if they disagree.
 
@@ -347,7 +361,9 @@ def kpi_between(
     (the sensors keep one set per local midnight instead of every poll). None when a
     counter is lower at the end, or the end is not after the start.
     ``sampled_flow_temperature_c`` is the volume-weighted sampled flow temperature, used
-    only without registers and without ``flow_temperature_c``.
+    only without registers and without ``flow_temperature_c``. ``energy_step_kwh`` and
+    ``volume_step_m3`` are the meter's resolution: below MIN_RESOLVED_STEPS of either, the
+    energy path gives no cooling (``resolution_limited``) rather than a quantised one.
     """
     if _utc(last.at) <= _utc(first.at):
         return None
@@ -373,10 +389,13 @@ def kpi_between(
     return_c: float | None = None
     k: float | None = None
     source = CoolingSource.ENERGY
+    limited = False
     if registers_flow is not None and registers_return is not None and volume > 0:
         source = CoolingSource.REGISTERS
         return_c = registers_return / volume
         cooling = registers_flow / volume - return_c
+    elif volume > 0 and _too_coarse(energy, energy_step_kwh, volume, volume_step_m3):
+        limited = True
     elif volume > 0:
         k = heat_capacity
         if k is None:
@@ -397,6 +416,17 @@ def kpi_between(
         flow_c,
         return_c,
         flow_source,
+        limited,
+    )
+
+
+def _too_coarse(
+    energy: float, energy_step: float | None, volume: float, volume_step: float | None
+) -> bool:
+    """Whether energy or volume moved fewer than MIN_RESOLVED_STEPS steps of the meter."""
+    return any(
+        step is not None and step > 0 and moved < MIN_RESOLVED_STEPS * step
+        for moved, step in ((energy, energy_step), (volume, volume_step))
     )
 
 

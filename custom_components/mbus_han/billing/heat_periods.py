@@ -204,6 +204,8 @@ class HeatPeriods:
             heat_capacity=heat_capacity,
             sampled_flow_temperature_c=sampled,
             volume_at=volume_at,
+            energy_step_kwh=last.energy_step_kwh,
+            volume_step_m3=last.volume_step_m3,
         )
         if kpi is None:
             return None
@@ -322,6 +324,8 @@ def _reading_to_dict(reading: HeatReading) -> dict[str, Any]:
         "volume_return_temperature": reading.volume_return_temperature,
         "flow_temperature_c": reading.flow_temperature_c,
         "return_temperature_c": reading.return_temperature_c,
+        "energy_step_kwh": reading.energy_step_kwh,
+        "volume_step_m3": reading.volume_step_m3,
     }
 
 
@@ -334,6 +338,8 @@ def _reading_from_dict(data: dict[str, Any]) -> HeatReading:
         _optional(data.get("volume_return_temperature")),
         _optional(data.get("flow_temperature_c")),
         _optional(data.get("return_temperature_c")),
+        _optional(data.get("energy_step_kwh")),
+        _optional(data.get("volume_step_m3")),
     )
 
 
