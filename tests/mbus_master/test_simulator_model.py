@@ -281,3 +281,32 @@ def test_the_heat_coefficient_replaces_the_constant():
     )
     delta = model.flow_temperature - model.return_temperature
     assert model.power_kw == pytest.approx(model.volume_flow_m3h * delta * 2.0)
+
+
+@pytest.mark.parametrize(
+    ("fine", "energy", "unit", "volume"),
+    [
+        # 1234.5678 kWh and 30.123456 m3, truncated to the register's step (EN 13757-3 VIFs
+        # 0x06: 1 kWh, 0x14: 0.01 m3; 0x03: 1 Wh, 0x12: 0.1 l = 10^-4 m3).
+        (False, Decimal(1234000), "Wh", Decimal("30.12")),
+        (True, Decimal(1234567), "Wh", Decimal("30.1234")),
+    ],
+)
+def test_fine_registers_count_energy_in_wh_and_volume_in_tenths_of_a_litre(
+    fine, energy, unit, volume
+):
+    """The demo's meter: fine enough for the heat-bill figures within minutes."""
+    model = HeatMeterModel(
+        IDENTITY,
+        clock=lambda: 0.0,
+        seed=3,
+        energy_kwh=1234.5678,
+        volume_m3=30.123456,
+        fine_registers=fine,
+    )
+    payload = model.telegram(0, access_number=1)
+    records = decode_user_data(payload.ci, payload.data).records
+    by_quantity = {record.quantity: record for record in records if record.storage == 0}
+    assert Decimal(by_quantity[Quantity.ENERGY].value) == energy
+    assert by_quantity[Quantity.ENERGY].unit == unit
+    assert Decimal(str(by_quantity[Quantity.VOLUME].value)) == volume

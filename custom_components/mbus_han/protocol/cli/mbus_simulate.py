@@ -67,6 +67,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="live meters follow a household's day (night setback, morning and evening peaks)",
     )
     parser.add_argument(
+        "--fine-registers",
+        action="store_true",
+        help="live meters count energy in Wh and volume in 0.1 l (default kWh and 0.01 m3)",
+    )
+    parser.add_argument(
         "--baud",
         type=int,
         default=2400,
@@ -106,13 +111,22 @@ def build_meters(args: argparse.Namespace) -> list[SimulatedMeter]:
             INTEGRAL_V_ULTRALITE.version,
             INTEGRAL_V_ULTRALITE.medium,
         )
-        model = HeatMeterModel(identity, history=args.history, daily_load=args.daily_load)
+        model = HeatMeterModel(
+            identity,
+            history=args.history,
+            daily_load=args.daily_load,
+            fine_registers=args.fine_registers,
+        )
         meters.append(SimulatedMeter(model, primary))
     for spec in args.replay:
         path, primary = _split_primary(spec)
         meters.append(SimulatedMeter(ReplaySource.from_file(path), primary))
     if not meters:
-        model = HeatMeterModel(history=args.history, daily_load=args.daily_load)
+        model = HeatMeterModel(
+            history=args.history,
+            daily_load=args.daily_load,
+            fine_registers=args.fine_registers,
+        )
         meters.append(SimulatedMeter(model, 0))
     return meters
 

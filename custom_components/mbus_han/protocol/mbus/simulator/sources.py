@@ -90,6 +90,7 @@ class HeatMeterModel:
         history: bool = False,
         daily_load: bool = False,
         heat_coefficient: Callable[[float, float], float] | None = None,
+        fine_registers: bool = False,
     ) -> None:
         self.identity = identity
         self._clock = clock
@@ -107,6 +108,9 @@ class HeatMeterModel:
         self.volume_m3 = volume_m3
         self.history = history
         self.daily_load = daily_load
+        # Energy in Wh and volume in 0.1 l instead of kWh and 0.01 m3: the heat-bill figures
+        # need 100 steps of each (billing.heat.MIN_RESOLVED_STEPS), minutes instead of hours.
+        self.fine_registers = fine_registers
         self._heat_coefficient = heat_coefficient
         self.true_volume_m3 = 0.0  # exact integrals since the model started
         self.true_volume_flow_temperature = 0.0  # m3 degC
@@ -117,6 +121,17 @@ class HeatMeterModel:
         self.volume_flow_m3h = 0.0
         self.power_kw = 0.0
         self._update_instant(self._start)
+
+    def _counter_records(self) -> list[RecordSpec]:
+        if self.fine_registers:
+            return [
+                RecordSpec(BCD8, b"\x03", math.floor(self.energy_kwh * 1000)),  # energy, Wh
+                RecordSpec(BCD8, b"\x12", math.floor(self.volume_m3 * 10000)),  # volume, 0.1 l
+            ]
+        return [
+            RecordSpec(BCD8, b"\x06", math.floor(self.energy_kwh)),  # energy, kWh
+            RecordSpec(BCD8, b"\x14", math.floor(self.volume_m3 * 100)),  # volume, 0.01 m3
+        ]
 
     def _update_instant(self, now: float) -> None:
         t = now - self._start
@@ -156,8 +171,7 @@ class HeatMeterModel:
         now = self._wall_clock()
         operating_days = int((self._last - self._start) / 86400) + 1234
         return [
-            RecordSpec(BCD8, b"\x06", math.floor(self.energy_kwh)),  # energy, kWh
-            RecordSpec(BCD8, b"\x14", math.floor(self.volume_m3 * 100)),  # volume, 0.01 m3
+            *self._counter_records(),
             RecordSpec(BCD6, b"\x2b", round(self.power_kw * 1000)),  # power, W
             RecordSpec(BCD6, b"\x3b", round(self.volume_flow_m3h * 1000)),  # flow, l/h
             RecordSpec(BCD4, b"\x5a", round(self.flow_temperature * 10)),  # 0.1 degC
