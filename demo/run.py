@@ -216,6 +216,15 @@ async def _setup_mbus(client: HaClient, state: DemoState) -> None:
         entity_id = next((e for u, e in by_unique.items() if u.endswith(f"-{key}")), None)
         if entity_id is not None:
             state.entities[f"heat_{key}"] = entity_id
+    if energy := state.entities.get("heat_energy"):
+        # The simulated meter counts Wh (for the heat-bill figures); shown in whole kWh, as a
+        # user would set it, so the "Heat meter now" card's tile is not cut off.
+        await client.ws(
+            "config/entity_registry/update",
+            entity_id=energy,
+            options_domain="sensor",
+            options={"display_precision": 0},
+        )
 
 
 # The HAN options the demo turns on: the capacity tariff with the common Norwegian ladder,
