@@ -40,9 +40,8 @@ from .const import (
     TARGET_RETURN,
 )
 from .entity import meter_identifier
-from .mbus_sensor import is_primary_record
+from .mbus_sensor import is_primary_record, plain_vif_spec
 from .protocol.mbus.model import Medium, Modifier, Quantity, Record, Telegram
-from .protocol.mbus.vif import PRIMARY
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -98,17 +97,12 @@ def heat_reading(telegram: Telegram, at: dt.datetime) -> HeatReading | None:
 
 
 def _step(record: Record, factor: float) -> float | None:
-    """One step of the register in kWh or m3, from a plain primary VIF (0x06: 1 kWh); else None.
+    """One step of the register in kWh or m3 (VIF 0x06: 1 kWh).
 
-    Extensions and VIFE corrections may change the step, so they leave it unknown (no limit).
+    None where the VIF does not say it plainly: then no resolution limit applies.
     """
-    vif = record.layout.vif
-    if len(vif) != 1 or vif[0] & 0x80:
-        return None
-    spec = PRIMARY.get(vif[0] & 0x7F)
-    if spec is None or spec.unit != record.unit:
-        return None
-    return spec.multiplier * 10.0**spec.exponent * factor
+    spec = plain_vif_spec(record)
+    return None if spec is None else spec.multiplier * 10.0**spec.exponent * factor
 
 
 @dataclass(frozen=True, slots=True)

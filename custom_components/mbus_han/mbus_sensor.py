@@ -49,7 +49,7 @@ from .protocol.mbus.model import (
     Record,
     ScaledValue,
 )
-from .protocol.mbus.vif import PRIMARY
+from .protocol.mbus.vif import PRIMARY, VifSpec
 
 # Home Assistant 2025.8+ has a device class for temperature differences; 2025.4 does not.
 TEMPERATURE_DELTA: SensorDeviceClass | None = getattr(SensorDeviceClass, "TEMPERATURE_DELTA", None)
@@ -308,18 +308,29 @@ _SHOWN_UNIT_SHIFT: dict[str | None, int] = {
 }
 
 
+def plain_vif_spec(record: Record) -> VifSpec | None:
+    """The record's VIF when it alone gives the meter's step (VIF 0x06: 10^3 Wh = 1 kWh).
+
+    Only a plain primary VIF (one byte, no extension) says it; extensions and VIFE corrections
+    may change the step, so they give None.
+    """
+    vif = record.layout.vif
+    if len(vif) != 1 or vif[0] & 0x80:
+        return None
+    spec = PRIMARY.get(vif[0] & 0x7F)
+    return spec if spec is not None and spec.unit == record.unit else None
+
+
 def _resolution_decimals(
     record: Record, shown_unit: str | None, fallback: int | None
 ) -> int | None:
     """As many decimals as the meter resolves: 36294 kWh, not 36294.0, from a kWh counter.
 
-    The VIF's power of ten is the meter's step (VIF 0x06: 10^3 Wh = 1 kWh). Only plain primary
-    VIFs say it; for anything else (extensions, VIFE corrections) the kind's default stands.
+    The VIF's power of ten is the meter's step; where the VIF does not say it plainly
+    (:func:`plain_vif_spec`), the kind's default stands.
     """
-    if fallback is None or len(record.layout.vif) != 1 or record.layout.vif[0] & 0x80:
-        return fallback
-    spec = PRIMARY.get(record.layout.vif[0] & 0x7F)
-    if spec is None or spec.multiplier != 1 or spec.unit != record.unit:
+    spec = None if fallback is None else plain_vif_spec(record)
+    if spec is None or spec.multiplier != 1:
         return fallback
     return min(3, max(0, _SHOWN_UNIT_SHIFT.get(shown_unit, 0) - spec.exponent))
 
