@@ -148,6 +148,9 @@ def period_attributes(period: PeriodKpi) -> dict[str, Any]:
         # True while the counters have moved too few steps of the meter's resolution for a
         # cooling or return temperature (those sensors are unknown until then).
         "resolution_limited": kpi.resolution_limited,
+        # True when the meter's V x T registers contradict its energy register (the energy
+        # path's figure is shown): worth reporting, with the meter's make and model.
+        "registers_disagree": kpi.registers_disagree,
     }
 
 

@@ -42,6 +42,7 @@ from .const import (
 from .entity import meter_identifier
 from .mbus_sensor import is_primary_record, plain_vif_spec
 from .protocol.mbus.model import Medium, Modifier, Quantity, Record, Telegram
+from .protocol.mbus.vendor_registers import volume_temperature_registers
 
 if TYPE_CHECKING:
     from . import MbusHanConfigEntry
@@ -58,7 +59,8 @@ def heat_reading(telegram: Telegram, at: dt.datetime) -> HeatReading | None:
     """The counters of a heat meter's telegram, or None if it is no heat meter (or no value).
 
     Takes the meter's current totals: storage 0, tariff 0, the meter itself (subunit 0),
-    heat rather than cooling energy (no "backward flow" modifier).
+    heat rather than cooling energy (no "backward flow" modifier), and the meter's own
+    volume x temperature registers where we know its make's (Kamstrup's E8/E9).
     """
     header = telegram.header
     if header is not None and header.medium in _NOT_HEAT:
@@ -85,14 +87,18 @@ def heat_reading(telegram: Telegram, at: dt.datetime) -> HeatReading | None:
             back = number if record.unit == "°C" else None
     if energy is None or volume is None:
         return None
+    registers = volume_temperature_registers(telegram, volume_step)
     return HeatReading(
         at,
         energy,
         volume,
+        volume_flow_temperature=None if registers is None else registers.flow,
+        volume_return_temperature=None if registers is None else registers.back,
         flow_temperature_c=flow,
         return_temperature_c=back,
         energy_step_kwh=energy_step,
         volume_step_m3=volume_step,
+        volume_temperature_step=None if registers is None else registers.step,
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from benchmarks.heat_kpi import SimulatedMonth, month_kpis, simulate_month
 from custom_components.mbus_han.billing.heat import (
     CoolingSource,
+    Counters,
     FlowTemperatureSource,
     HeatReading,
     PeriodKind,
@@ -245,6 +246,71 @@ def test_registers_give_cooling_and_both_temperatures() -> None:
     assert kpi.flow_temperature_c == pytest.approx(70.0)
     assert kpi.return_temperature_c == pytest.approx(40.0)
     assert kpi.heat_coefficient is None
+
+
+def _register_counters(
+    energy: float, volume: float, flow_register: float, return_register: float, hour: int
+) -> Counters:
+    return Counters(
+        local(3, 2, hour), energy, volume, flow_register, return_register, False, dt.timedelta(0)
+    )
+
+
+def test_registers_wait_for_a_hundred_steps_of_their_own_resolution() -> None:
+    """Kamstrup registers step 1 m3 degC at 0.01 m3 volume steps.
+
+    Hand calculation: 2 m3 at 70/40 degC move the difference by 60 m3 degC = 60 steps
+    (each register off by up to a step: up to 2/60 = 3 % of the cooling), so the registers
+    wait; the energy path (whole kWh: 69.3 kWh is 69 steps) waits too: no cooling, limited.
+    With 4 m3: 120 steps, and the registers give 30 K.
+    """
+    start = _register_counters(1000.0, 100.0, 7000.0, 4000.0, 0)
+    short = _register_counters(1069.3, 102.0, 7140.0, 4080.0, 1)
+    kpi = kpi_between(
+        start, short, energy_step_kwh=1.0, volume_step_m3=0.01, volume_temperature_step=1.0
+    )
+    assert kpi is not None
+    assert kpi.cooling_k is None
+    assert kpi.resolution_limited
+    longer = _register_counters(1138.6, 104.0, 7280.0, 4160.0, 2)
+    kpi = kpi_between(
+        start, longer, energy_step_kwh=1.0, volume_step_m3=0.01, volume_temperature_step=1.0
+    )
+    assert kpi is not None
+    assert kpi.cooling_source is CoolingSource.REGISTERS
+    assert kpi.cooling_k == pytest.approx(30.0)
+    assert kpi.return_temperature_c == pytest.approx(40.0)
+
+
+def test_unresolved_registers_leave_the_energy_path_in_charge() -> None:
+    """A Wh meter with coarse registers: 0.5 m3 at 30 K is 15 register steps, far from 100,
+    but 17,250 Wh steps: the energy path gives 17.25 kWh / (0.5 m3 x k)."""
+    start = _register_counters(1000.0, 100.0, 7000.0, 4000.0, 0)
+    end = _register_counters(1017.25, 100.5, 7035.0, 4020.0, 1)
+    kpi = kpi_between(
+        start, end, energy_step_kwh=0.001, volume_step_m3=0.0001, volume_temperature_step=1.0
+    )
+    assert kpi is not None
+    assert kpi.cooling_source is CoolingSource.ENERGY
+    assert kpi.heat_coefficient is not None
+    assert kpi.cooling_k == pytest.approx(17.25 / (0.5 * kpi.heat_coefficient))
+    assert not kpi.registers_disagree
+
+
+def test_registers_a_power_of_ten_off_are_not_believed() -> None:
+    """Registers read at ten times their real scale give 300 K of cooling; the meter's energy
+    (345 kWh over 10 m3, about 30 K) contradicts them: the energy path is shown, flagged."""
+    start = _register_counters(0.0, 0.0, 0.0, 0.0, 0)
+    end = _register_counters(345.0, 10.0, 7000.0, 4000.0, 5)
+    kpi = kpi_between(
+        start, end, energy_step_kwh=1.0, volume_step_m3=0.01, volume_temperature_step=10.0
+    )
+    assert kpi is not None
+    assert kpi.registers_disagree
+    assert kpi.cooling_source is CoolingSource.ENERGY
+    assert kpi.heat_coefficient is not None
+    assert kpi.cooling_k == pytest.approx(345.0 / (10.0 * kpi.heat_coefficient))
+    assert kpi.flow_temperature_source is not FlowTemperatureSource.REGISTERS
 
 
 def test_implied_return_from_a_known_flow_temperature() -> None:

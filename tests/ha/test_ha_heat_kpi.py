@@ -43,15 +43,24 @@ STEP = dt.timedelta(minutes=1)  # the model integrates its state this often
 pytestmark = pytest.mark.freeze_time("2026-01-01", real_asyncio=True, ignore=["serialx"])
 
 
-def sensor(name: str) -> str:
-    return f"sensor.{PREFIX}_{name}"
+ALLMESS = Identity(SLB_ID, "SLB", 0x1A, 0x04)
+
+
+def sensor(name: str, prefix: str = PREFIX) -> str:
+    return f"sensor.{prefix}_{name}"
 
 
 class Rig:
     """A heat meter on a fake clock, the entry reading it, and the truth since a moment."""
 
     def __init__(
-        self, hass: HomeAssistant, freezer: FrozenDateTimeFactory, start: dt.datetime
+        self,
+        hass: HomeAssistant,
+        freezer: FrozenDateTimeFactory,
+        start: dt.datetime,
+        identity: Identity = ALLMESS,
+        *,
+        registers: bool = False,
     ) -> None:
         self.hass = hass
         self.freezer = freezer
@@ -60,7 +69,7 @@ class Rig:
         freezer.move_to(start)
         self.clock = [0.0]
         self.model = HeatMeterModel(
-            Identity(SLB_ID, "SLB", 0x1A, 0x04),
+            identity,
             clock=lambda: self.clock[0],
             wall_clock=lambda: self.now.astimezone(BERLIN).replace(tzinfo=None),
             seed=18,
@@ -68,6 +77,7 @@ class Rig:
             volume_m3=500.0,
             daily_load=True,
             heat_coefficient=heat_coefficient,
+            volume_temperature_registers=registers,
         )
         self.model_start_energy_kwh = self.model.energy_kwh
         self.meter = SimulatedMeter(self.model, 0)
@@ -129,9 +139,18 @@ async def berlin(hass: HomeAssistant) -> None:
     await hass.config.async_set_time_zone("Europe/Berlin")
 
 
+# The meter without V x T registers (energy path) and a Kamstrup MULTICAL 603 with its E8/E9
+# registers (records FF 07 / FF 08 in 1 m3 degC: 100 degC x its 0.01 m3 volume step).
+METERS = {
+    "energy": (ALLMESS, False, PREFIX),
+    "registers": (Identity(SLB_ID, "KAM", 0x35, 0x04), True, "kamstrup_12345678"),
+}
+
+
 @pytest.mark.usefixtures("berlin")
+@pytest.mark.parametrize("method", list(METERS))
 async def test_the_month_against_the_simulators_truth(
-    hass: HomeAssistant, bus_factory, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, bus_factory, freezer: FrozenDateTimeFactory, method: str
 ) -> None:
     """March 2026 (with the DST change), read every 30 minutes, with gaps and restarts.
 
@@ -139,9 +158,12 @@ async def test_the_month_against_the_simulators_truth(
     across the gap), none for six hours on the 10th, none over the DST night; Home Assistant
     restarts (the entry reloads, its trackers from the Store) on the 5th, 16th and 29th.
     Measured when written: cooling 15.1235 K against the exact 15.1181 K, return temperature
-    49.8852 degC against 49.8826 degC.
+    49.8852 degC against 49.8826 degC; with the Kamstrup registers 15.1179 K and 49.8824 degC.
     """
-    rig = Rig(hass, freezer, dt.datetime(2026, 2, 28, 20, 7, tzinfo=BERLIN))
+    identity, registers, prefix = METERS[method]
+    rig = Rig(
+        hass, freezer, dt.datetime(2026, 2, 28, 20, 7, tzinfo=BERLIN), identity, registers=registers
+    )
     await rig.set_up(bus_factory)
     month_start = dt.datetime(2026, 3, 1, tzinfo=BERLIN)
     month_end = dt.datetime(2026, 4, 1, tzinfo=BERLIN)
@@ -177,16 +199,17 @@ async def test_the_month_against_the_simulators_truth(
     rig.mark("last")
     cooling, return_c = rig.truth("start", "last")
 
-    measured = rig.state(sensor("cooling_this_month"))
+    measured = rig.state(sensor("cooling_this_month", prefix))
     assert measured is not None
     assert abs(measured - cooling) < 0.1
-    measured_return = rig.state(sensor("average_return_temperature_this_month"))
+    measured_return = rig.state(sensor("average_return_temperature_this_month", prefix))
     assert measured_return is not None
     assert abs(measured_return - return_c) < 0.1
-    attributes = hass.states.get(sensor("cooling_this_month")).attributes
+    attributes = hass.states.get(sensor("cooling_this_month", prefix)).attributes
     assert attributes["complete_period"] is True
     assert attributes["start_interpolated"] is True
-    assert attributes["method"] == "energy"
+    assert attributes["method"] == method
+    assert attributes["registers_disagree"] is False
     # The polls around the month's start: 22:37 on 28 February and 01:37 on 1 March.
     assert attributes["interpolation_gap_minutes"] == pytest.approx(180.0)
 

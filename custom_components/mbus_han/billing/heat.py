@@ -106,6 +106,7 @@ class HeatReading:
     # The meter's resolution (one step of its energy and volume registers), where known.
     energy_step_kwh: float | None = None
     volume_step_m3: float | None = None
+    volume_temperature_step: float | None = None  # one step of the V x T registers, m3 degC
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,9 @@ class HeatKpi:
     # Cooling and return temperature withheld: the counters have not yet moved enough steps
     # of the meter's resolution for them to be right (see MIN_RESOLVED_STEPS).
     resolution_limited: bool = False
+    # The meter's V x T registers gave a cooling the energy register contradicts (see
+    # REGISTERS_TOLERANCE): the energy path's figure is shown instead.
+    registers_disagree: bool = False
 
     @property
     def interpolated(self) -> bool:
@@ -341,7 +345,14 @@ def heat_kpi(
 # A difference of two readings is off by up to one step of the meter's resolution (a meter
 # counting whole kWh shows 0 kWh for an hour's 0.9 kWh). The energy path's cooling and return
 # temperature wait until energy and volume have each moved this many steps: at most 1 % off.
+# The register path waits until the registers' difference (V x cooling) has moved this many
+# steps of the registers: at most 2 % off, as each register may be off by a step.
 MIN_RESOLVED_STEPS = 100
+# Where both paths are resolved they must agree this well (relative, at least 0.5 K): on real
+# meters they agree within 0.4 % (tests/mbus/test_vendor_registers.py), so a larger miss
+# means the registers are not what we take them for (another scale, another meaning).
+REGISTERS_TOLERANCE = 0.1
+REGISTERS_TOLERANCE_K = 0.5
 
 
 def kpi_between(
@@ -354,6 +365,7 @@ def kpi_between(
     volume_at: Literal["return", "flow"] = "return",
     energy_step_kwh: float | None = None,
     volume_step_m3: float | None = None,
+    volume_temperature_step: float | None = None,
 ) -> HeatKpi | None:
     """The KPIs between two sets of counters (read or interpolated); None if they disagree.
 
@@ -364,6 +376,9 @@ def kpi_between(
     only without registers and without ``flow_temperature_c``. ``energy_step_kwh`` and
     ``volume_step_m3`` are the meter's resolution: below MIN_RESOLVED_STEPS of either, the
     energy path gives no cooling (``resolution_limited``) rather than a quantised one.
+    ``volume_temperature_step`` is the V x T registers' step: they count only once their
+    difference has moved MIN_RESOLVED_STEPS of it and, where the energy path is resolved
+    too, agrees with it (REGISTERS_TOLERANCE); otherwise the energy path stands.
     """
     if _utc(last.at) <= _utc(first.at):
         return None
@@ -373,35 +388,38 @@ def kpi_between(
         return None
     hours = (_utc(last.at) - _utc(first.at)).total_seconds() / 3600
 
-    flow_source: FlowTemperatureSource | None = None
-    flow_c: float | None = None
-    registers_flow = _difference(first.volume_flow_temperature, last.volume_flow_temperature)
-    registers_return = _difference(first.volume_return_temperature, last.volume_return_temperature)
-    if registers_flow is not None and volume > 0:
-        flow_c, flow_source = registers_flow / volume, FlowTemperatureSource.REGISTERS
-    elif flow_temperature_c is not None:
-        flow_c, flow_source = flow_temperature_c, FlowTemperatureSource.GIVEN
-    else:
-        flow_c = sampled_flow_temperature_c
-        flow_source = FlowTemperatureSource.SAMPLED if flow_c is not None else None
+    registers = _registers_cooling(first, last, volume, volume_step_m3, volume_temperature_step)
+    energy_resolved = volume > 0 and not _too_coarse(
+        energy, energy_step_kwh, volume, volume_step_m3
+    )
+    energy_k: float | None = None
+    energy_cooling: float | None = None
+    disagree = False
+    if registers is not None and energy_resolved:
+        energy_k = heat_capacity or _water_coefficient(energy / volume, registers[0], volume_at)
+        energy_cooling = energy / (volume * energy_k)
+        disagree = not _agree(registers[0] - registers[1], energy_cooling)
 
     cooling: float | None = None
     return_c: float | None = None
     k: float | None = None
     source = CoolingSource.ENERGY
-    limited = False
-    if registers_flow is not None and registers_return is not None and volume > 0:
-        source = CoolingSource.REGISTERS
-        return_c = registers_return / volume
-        cooling = registers_flow / volume - return_c
-    elif volume > 0 and _too_coarse(energy, energy_step_kwh, volume, volume_step_m3):
-        limited = True
-    elif volume > 0:
-        k = heat_capacity
-        if k is None:
-            k = _water_coefficient(energy / volume, flow_c, volume_at)
-        cooling = energy / (volume * k)
-        return_c = None if flow_c is None else flow_c - cooling
+    flow_source: FlowTemperatureSource | None = None
+    flow_c: float | None = None
+    if registers is not None and not disagree:
+        flow_c, return_c = registers
+        flow_source, source = FlowTemperatureSource.REGISTERS, CoolingSource.REGISTERS
+        cooling = flow_c - return_c
+    else:
+        if flow_temperature_c is not None:
+            flow_c, flow_source = flow_temperature_c, FlowTemperatureSource.GIVEN
+        elif sampled_flow_temperature_c is not None:
+            flow_c, flow_source = sampled_flow_temperature_c, FlowTemperatureSource.SAMPLED
+        if energy_resolved:
+            k = heat_capacity or _water_coefficient(energy / volume, flow_c, volume_at)
+            cooling = energy / (volume * k)
+            return_c = None if flow_c is None else flow_c - cooling
+    limited = volume > 0 and cooling is None
     return HeatKpi(
         first,
         last,
@@ -417,7 +435,37 @@ def kpi_between(
         return_c,
         flow_source,
         limited,
+        disagree,
     )
+
+
+def _registers_cooling(
+    first: Counters,
+    last: Counters,
+    volume: float,
+    volume_step: float | None,
+    step: float | None,
+) -> tuple[float, float] | None:
+    """The volume-weighted flow and return temperatures from the V x T registers, if resolved.
+
+    None without registers, without flow, or while the registers' difference (volume x
+    cooling) or the volume has moved fewer than MIN_RESOLVED_STEPS of its step.
+    """
+    flow = _difference(first.volume_flow_temperature, last.volume_flow_temperature)
+    back = _difference(first.volume_return_temperature, last.volume_return_temperature)
+    if flow is None or back is None or volume <= 0:
+        return None
+    if step is not None and step > 0 and abs(flow - back) < MIN_RESOLVED_STEPS * step:
+        return None
+    if volume_step is not None and volume_step > 0 and volume < MIN_RESOLVED_STEPS * volume_step:
+        return None
+    return flow / volume, back / volume
+
+
+def _agree(registers_cooling: float, energy_cooling: float) -> bool:
+    """Whether the two paths' cooling agree within REGISTERS_TOLERANCE (at least 0.5 K)."""
+    allowed = max(REGISTERS_TOLERANCE * abs(energy_cooling), REGISTERS_TOLERANCE_K)
+    return abs(registers_cooling - energy_cooling) <= allowed
 
 
 def _too_coarse(

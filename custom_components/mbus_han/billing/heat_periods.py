@@ -206,6 +206,7 @@ class HeatPeriods:
             volume_at=volume_at,
             energy_step_kwh=last.energy_step_kwh,
             volume_step_m3=last.volume_step_m3,
+            volume_temperature_step=last.volume_temperature_step,
         )
         if kpi is None:
             return None
@@ -326,6 +327,7 @@ def _reading_to_dict(reading: HeatReading) -> dict[str, Any]:
         "return_temperature_c": reading.return_temperature_c,
         "energy_step_kwh": reading.energy_step_kwh,
         "volume_step_m3": reading.volume_step_m3,
+        "volume_temperature_step": reading.volume_temperature_step,
     }
 
 
@@ -340,6 +342,7 @@ def _reading_from_dict(data: dict[str, Any]) -> HeatReading:
         _optional(data.get("return_temperature_c")),
         _optional(data.get("energy_step_kwh")),
         _optional(data.get("volume_step_m3")),
+        _optional(data.get("volume_temperature_step")),
     )
 
 

@@ -91,6 +91,7 @@ class HeatMeterModel:
         daily_load: bool = False,
         heat_coefficient: Callable[[float, float], float] | None = None,
         fine_registers: bool = False,
+        volume_temperature_registers: bool = False,
     ) -> None:
         self.identity = identity
         self._clock = clock
@@ -115,6 +116,11 @@ class HeatMeterModel:
         self.true_volume_m3 = 0.0  # exact integrals since the model started
         self.true_volume_flow_temperature = 0.0  # m3 degC
         self.true_volume_return_temperature = 0.0
+        # Kamstrup's E8/E9 (records FF 07 / FF 08, see vendor_registers): the volume so far at
+        # typical temperatures, then the exact integrals. Only with a Kamstrup identity do
+        # they mean anything to a reader.
+        self.volume_temperature_registers = volume_temperature_registers
+        self._registers_at_start = (volume_m3 * 60.0, volume_m3 * 45.0)
         self._due_date_energy = math.floor(energy_kwh * 0.9)
         self.flow_temperature = 0.0
         self.return_temperature = 0.0
@@ -124,14 +130,32 @@ class HeatMeterModel:
 
     def _counter_records(self) -> list[RecordSpec]:
         if self.fine_registers:
-            return [
+            counters = [
                 RecordSpec(BCD8, b"\x03", math.floor(self.energy_kwh * 1000)),  # energy, Wh
                 RecordSpec(BCD8, b"\x12", math.floor(self.volume_m3 * 10000)),  # volume, 0.1 l
             ]
-        return [
-            RecordSpec(BCD8, b"\x06", math.floor(self.energy_kwh)),  # energy, kWh
-            RecordSpec(BCD8, b"\x14", math.floor(self.volume_m3 * 100)),  # volume, 0.01 m3
-        ]
+        else:
+            counters = [
+                RecordSpec(BCD8, b"\x06", math.floor(self.energy_kwh)),  # energy, kWh
+                RecordSpec(BCD8, b"\x14", math.floor(self.volume_m3 * 100)),  # volume, 0.01 m3
+            ]
+        if self.volume_temperature_registers:
+            # One count = 100 degC x one volume step (Kamstrup), in whole counts.
+            step = 100 * (0.0001 if self.fine_registers else 0.01)
+            flow, back = self.register_values()
+            counters += [
+                RecordSpec(INT32, b"\xff\x07", math.floor(flow / step)),
+                RecordSpec(INT32, b"\xff\x08", math.floor(back / step)),
+            ]
+        return counters
+
+    def register_values(self) -> tuple[float, float]:
+        """The V x T_flow and V x T_return registers now, exactly (m3 degC)."""
+        flow, back = self._registers_at_start
+        return (
+            flow + self.true_volume_flow_temperature,
+            back + self.true_volume_return_temperature,
+        )
 
     def _update_instant(self, now: float) -> None:
         t = now - self._start
