@@ -128,7 +128,8 @@ class HaClient:
         if self._ws is not None:
             return
         ws = await self._session.ws_connect(
-            f"{self.base_url.replace('http', 'ws', 1)}/api/websocket", timeout=30
+            f"{self.base_url.replace('http', 'ws', 1)}/api/websocket",
+            timeout=aiohttp.ClientWSTimeout(ws_close=30),  # a float is deprecated (3.12)
         )
         async with asyncio.timeout(30):
             hello = await ws.receive_json()
