@@ -90,7 +90,12 @@ class Entry:
 class HomeAssistantProcess:
     """Home Assistant running ``mbus_han`` with its recorder, started and stopped at will."""
 
-    def __init__(self, config_dir: Path, entries: list[Entry]) -> None:
+    def __init__(
+        self, config_dir: Path, entries: list[Entry], *, coverage_traced: bool = True
+    ) -> None:
+        # False: not traced even when the test suite measures coverage (pytest-cov's
+        # COV_CORE_* variables): for figures about time, which tracing would distort.
+        self.coverage_traced = coverage_traced
         self.config_dir = config_dir
         self.db_path = config_dir / "home-assistant_v2.db"
         self.log_path = config_dir / "home-assistant.log"
@@ -151,6 +156,8 @@ class HomeAssistantProcess:
             self.log_path.rename(self.config_dir / f"home-assistant.run{len(self.starts)}.log")
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
+        if not self.coverage_traced:
+            env = {k: v for k, v in env.items() if not k.startswith(("COV_CORE_", "COVERAGE_"))}
         env["MBUS_HAN_SOAK_HTTP_PORT"] = str(self.http_port)  # see ha_main.py
         stderr = (self.config_dir / "stderr.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(

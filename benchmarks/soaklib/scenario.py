@@ -616,7 +616,10 @@ async def run_load(seconds: float, work: Path, log: Callable[[str], None] = prin
         entries.append(Entry(HAN_ENTRY | {"port": str(han.link)}))
         all_meters = [m for meters in meters_by_port for m in meters]
         report.meters = len(all_meters)
-        ha = HomeAssistantProcess(work / "config", entries)
+        # The load scenario measures time (reads per cycle, loop delays): under the suite's
+        # coverage tracing its Home Assistant read too few meters per cycle on a fresh
+        # 2-core machine (3 of 5, 2026-12-03). The fault rounds stay traced.
+        ha = HomeAssistantProcess(work / "config", entries, coverage_traced=False)
         (ha.config_dir / "soak_probe_heap").touch()  # the probe's heap figures (issue 15)
         await ha.start()
         report.startup_s = await ha.wait_started(timeout=300)
