@@ -392,13 +392,10 @@ def kpi_between(
     energy_resolved = volume > 0 and not _too_coarse(
         energy, energy_step_kwh, volume, volume_step_m3
     )
-    energy_k: float | None = None
-    energy_cooling: float | None = None
     disagree = False
     if registers is not None and energy_resolved:
-        energy_k = heat_capacity or _water_coefficient(energy / volume, registers[0], volume_at)
-        energy_cooling = energy / (volume * energy_k)
-        disagree = not _agree(registers[0] - registers[1], energy_cooling)
+        check_k = _coefficient(heat_capacity, energy / volume, registers[0], volume_at)
+        disagree = not _agree(registers[0] - registers[1], energy / (volume * check_k))
 
     cooling: float | None = None
     return_c: float | None = None
@@ -416,7 +413,7 @@ def kpi_between(
         elif sampled_flow_temperature_c is not None:
             flow_c, flow_source = sampled_flow_temperature_c, FlowTemperatureSource.SAMPLED
         if energy_resolved:
-            k = heat_capacity or _water_coefficient(energy / volume, flow_c, volume_at)
+            k = _coefficient(heat_capacity, energy / volume, flow_c, volume_at)
             cooling = energy / (volume * k)
             return_c = None if flow_c is None else flow_c - cooling
     limited = volume > 0 and cooling is None
@@ -482,6 +479,16 @@ def _difference(before: float | None, after: float | None) -> float | None:
     if before is None or after is None or after < before:
         return None
     return after - before
+
+
+def _coefficient(
+    given: float | None,
+    kwh_per_m3: float,
+    flow_c: float | None,
+    volume_at: Literal["return", "flow"],
+) -> float:
+    """The energy path's k: the caller's, else the water's (see _water_coefficient)."""
+    return given if given is not None else _water_coefficient(kwh_per_m3, flow_c, volume_at)
 
 
 def _water_coefficient(
