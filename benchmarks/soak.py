@@ -144,9 +144,15 @@ def print_load(report: LoadReport) -> None:
         ),
         ("full collections in the window", report.gc_full_collections),
         (
+            "one full collection timed after start-up (outside the window)",
+            f"{report.full_collection_at_start_ms:.0f} ms",
+        ),
+        ("gc.freeze() after start-up (experiment)", "yes" if report.gc_frozen else "no"),
+        (
             "objects the collector tracks after start-up / at the end",
             f"{report.tracked_objects:,} / {report.tracked_objects_at_stop:,}",
         ),
+        ("... their references after start-up", f"{report.references_at_start:,}"),
         ("... of this integration's classes after start-up", f"{report.own_objects:,}"),
         ("longest loop step of this integration", f"{report.own_worst_step_ms:.1f} ms"),
         (
@@ -189,13 +195,13 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         soak = await run_soak(soak_s, work / "soak", log=log, seed=args.seed)
     if args.only in (None, "load"):
         log(f"load: {load_s:.0f} s in {work / 'load'}")
-        load = await run_load(load_s, work / "load", log=log)
+        load = await run_load(load_s, work / "load", log=log, gc_freeze=args.gc_freeze)
     if soak is not None:
         print_soak(soak)
     if load is not None:
         print_load(load)
     findings = soak.findings if soak else None
-    result = {
+    result: dict[str, object] = {
         "wrong_values": len(findings.wrong_values) if findings else 0,
         "backwards_counters": len(findings.backwards_counters) if findings else 0,
         "tracebacks": (len(findings.tracebacks) if findings else 0)
@@ -232,6 +238,12 @@ def main() -> None:
     parser.add_argument("--json", help="also write every figure and finding to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--seed", type=int, default=8, help="noise and fault randomness")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="load: gc.freeze() once Home Assistant has started (what Home Assistant doing so"
+        " would change; this integration never does)",
+    )
     args = parser.parse_args()
     for dependency in ("sqlite3",):
         __import__(dependency)

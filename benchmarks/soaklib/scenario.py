@@ -560,6 +560,9 @@ class LoadReport:
     gc_worst_pause_cpu_ms: float = 0.0  # CPU time of the longest pause (no other processes)
     gc_worst_collected: int = 0  # garbage objects the longest pause freed
     tracked_objects: int = 0  # objects the collector tracks in Home Assistant after start-up
+    references_at_start: int = 0  # their references: what a full collection follows
+    full_collection_at_start_ms: float = 0.0  # one full collection timed then (outside window)
+    gc_frozen: bool = False  # gc.freeze() after start-up (an experiment for Home Assistant)
     tracked_objects_at_stop: int = 0
     own_objects: int = 0  # of those after start-up, instances of this integration's classes
     heap_growth: list[str] = field(default_factory=list)  # "type +n", start-up to the end
@@ -575,7 +578,9 @@ class LoadReport:
     tracebacks: list[str] = field(default_factory=list)
 
 
-async def run_load(seconds: float, work: Path, log: Callable[[str], None] = print) -> LoadReport:
+async def run_load(
+    seconds: float, work: Path, log: Callable[[str], None] = print, *, gc_freeze: bool = False
+) -> LoadReport:
     """16 ports (250 meters on one, a fast HAN meter on another): reads, entities, loop cost.
 
     The loop's cost per HAN frame and per meter read are told apart by two windows of two
@@ -583,12 +588,14 @@ async def run_load(seconds: float, work: Path, log: Callable[[str], None] = prin
     silence timeout, so nothing goes unavailable). The quiet window's loop-thread CPU divided
     by its reads is the cost per read (an upper bound: Home Assistant's own idle work is in
     it); the extra CPU of the pushing window divided by its frames is the cost per frame.
+    ``gc_freeze``: the probe calls ``gc.freeze()`` once Home Assistant has started, to show
+    what Home Assistant doing so would change (issue 15); this integration never does.
     """
     clock = ScaledClock(3000.0)
     truth = Truth()
     buses = []
     meters_by_port: list[list[SimulatedMeter]] = []
-    report = LoadReport(ports=LOAD_PORTS)
+    report = LoadReport(ports=LOAD_PORTS, gc_frozen=gc_freeze)
     han = HanMeter(truth, work / "ttyUSB-han", time_scale=LOAD_HAN_TIME_SCALE, frame_faults=0.0)
     ha: HomeAssistantProcess | None = None
     try:
@@ -621,6 +628,8 @@ async def run_load(seconds: float, work: Path, log: Callable[[str], None] = prin
         # 2-core machine (3 of 5, 2026-12-03). The fault rounds stay traced.
         ha = HomeAssistantProcess(work / "config", entries, coverage_traced=False)
         (ha.config_dir / "soak_probe_heap").touch()  # the probe's heap figures (issue 15)
+        if gc_freeze:
+            (ha.config_dir / "soak_probe_gc_freeze").touch()
         await ha.start()
         report.startup_s = await ha.wait_started(timeout=300)
         log(f"load: Home Assistant with {report.meters} meters started in {report.startup_s:.1f} s")
@@ -732,6 +741,9 @@ def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end:
     report.gc_worst_collected = worst_gc.get("gc_worst_collected", 0)
     counts = {r.get("event"): r.get("tracked_objects", 0) for r in records if "event" in r}
     report.tracked_objects = counts.get("started", 0)
+    started = next((r for r in records if r.get("event") == "started"), {})
+    report.references_at_start = started.get("references", 0)
+    report.full_collection_at_start_ms = started.get("full_collect_ms", 0.0)
     report.tracked_objects_at_stop = counts.get("stop", 0)
     report.own_objects = next(
         (r.get("own_objects", 0) for r in records if r.get("event") == "started"), 0

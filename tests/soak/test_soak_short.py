@@ -135,3 +135,16 @@ def test_load_reads_every_meter_each_cycle(soak):
     assert load["meters_recorded_every_cycle"] == load["meters"]
     assert load["entities"] == load["entities_expected"]
     assert len(load["entities_per_meter"]) == 1
+
+
+def test_load_reports_the_heap_a_full_collection_walks(soak):
+    """The figures behind issue 15's finding: one timed full collection of the whole process.
+
+    Plausibility only (times depend on the machine): a tracked object has references, and a
+    collection of hundreds of thousands of objects takes measurable time.
+    """
+    load = soak["load"]
+    assert load["tracked_objects"] > 100_000
+    assert load["references_at_start"] > load["tracked_objects"]
+    assert load["full_collection_at_start_ms"] > 0
+    assert load["gc_frozen"] is False

@@ -17,7 +17,10 @@ happens to allocate: they are left out of those figures and reported on their ow
 With a file ``soak_probe_heap`` in the configuration directory (the load scenario), the
 "started" and "stop" lines also carry the heap's size and commonest types, and "stop" the
 cyclic garbage waiting then, by type: that costs a moment at start and stop, which the
-soak's restart timing must not include, so only the load scenario asks for it.
+soak's restart timing must not include, so only the load scenario asks for it. With a file
+``soak_probe_gc_freeze`` the probe calls ``gc.freeze()`` once Home Assistant has started: what
+Home Assistant doing so would change (``soak.py --gc-freeze``), not something this
+integration does.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ _gc: dict[str, Any] = {
     "generation": -1,
     "total": 0.0,
     "full": 0,
+    "running": False,  # a collection in progress (in any thread)
 }
 
 
@@ -62,7 +66,9 @@ def _time_collections(phase: str, info: dict[str, int]) -> None:
     if phase == "start":
         _gc["start"] = time.perf_counter()
         _gc["cpu_start"] = time.thread_time()
+        _gc["running"] = True
         return
+    _gc["running"] = False
     took = time.perf_counter() - _gc["start"]
     _gc["total"] += took
     if info["generation"] == 2:
@@ -75,7 +81,7 @@ def _time_collections(phase: str, info: dict[str, int]) -> None:
 
 
 def _heap() -> dict[str, Any]:
-    """The objects the collector tracks: how many, and the commonest types with their module.
+    """The objects the collector tracks: how many, the commonest types, a full collection's time.
 
     Costs a moment (a list of every object): written only at "started" and "stop", outside
     the measured window; the difference tells whose objects the heap grew by.
@@ -83,7 +89,13 @@ def _heap() -> dict[str, Any]:
     objects = gc.get_objects()
     types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
     own = sum(n for name, n in types.items() if name.startswith("custom_components.mbus_han."))
+    # a full collection's work: every reference of every tracked object, followed twice
+    references = sum(len(gc.get_referents(o)) for o in objects)
+    started = time.perf_counter()
+    gc.collect()
     return {
+        "full_collect_ms": (time.perf_counter() - started) * 1000,
+        "references": references,
         "tracked_objects": len(objects),
         "own_objects": own,  # instances of this integration's classes (not their dicts)
         "types": dict(types.most_common(40)),
@@ -152,7 +164,12 @@ def _time_steps() -> None:
         run(handle)
         # the garbage collector's pauses (of the whole process's heap) fall in whatever step
         # allocates: left out here, reported on their own
-        took = clock() - start - (_gc["total"] - collecting)
+        end = clock()
+        took = end - start - (_gc["total"] - collecting)
+        if _gc["running"]:
+            # A collection in another thread (the recorder's) that runs finalizers lets this
+            # thread take the interpreter lock mid-collection: its time so far is not ours.
+            took -= end - max(start, _gc["start"])
         if took > 0.0001 and _runs_own_code(handle):  # cheaper: shorter steps are noise
             if took > _own_steps["worst"]:
                 _own_steps["worst"] = took
@@ -174,6 +191,9 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     # Opened once in the executor (opening may block); short line-buffered writes do not.
     out = await hass.async_add_executor_job(_open_append, path)
     heap = await hass.async_add_executor_job(os.path.exists, hass.config.path("soak_probe_heap"))
+    freeze = await hass.async_add_executor_job(
+        os.path.exists, hass.config.path("soak_probe_gc_freeze")
+    )
     _time_steps()
     if _time_collections not in gc.callbacks:
         gc.callbacks.append(_time_collections)
@@ -220,6 +240,10 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     def started(_event: Event) -> None:
         # once, at start-up (a list of every tracked object costs a moment, not in the window)
         write({"t": time.time(), "event": "started", **(_heap() if heap else {})})
+        if freeze:
+            # An experiment for Home Assistant itself (issue 15), never an integration's
+            # call: every object alive now leaves the collector's sight for good.
+            gc.freeze()
 
     @callback
     def stopping(_event: Event) -> None:
