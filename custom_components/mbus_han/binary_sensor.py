@@ -15,10 +15,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MbusHanConfigEntry
-from .entity import MbusMeterEntity, PortEntity, meter_identifier
+from .entity import MbusMeterEntity, PortEntity
 from .han_coordinator import HanCoordinator
 from .heat_kpi_sensor import async_setup_heat_kpi_binary_sensors
 from .mbus_coordinator import MbusCoordinator
+from .meter_ids import meter_identifier
 from .protocol.mbus.model import Quantity, StatusBit, Telegram
 
 PARALLEL_UPDATES = 0

@@ -109,6 +109,10 @@ def _mbus(coordinator: MbusCoordinator) -> dict[str, Any]:
             labels.get(address, "?"): error
             for address, error in (data.errors.items() if data else ())
         },
+        # answered, but another port reads that meter (meter_claims.py; a repair issue says so)
+        "read_on_another_port": sorted(
+            labels.get(a, "?") for a in (data.elsewhere if data else ())
+        ),
         "last_frames": list(coordinator.raw_frames),
     }
 

@@ -12,26 +12,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .han_coordinator import HanCoordinator
 from .mbus_coordinator import MbusCoordinator
+from .meter_ids import meter_identifier
 from .protocol.mbus.manufacturer import manufacturer_name
 from .protocol.mbus.model import Quantity, Telegram
 from .protocol.mbus.products import model_text
-
-
-def meter_identifier(entry_id: str, address: str, telegram: Telegram) -> str:
-    """A meter's device identifier: its manufacturer and ID, or its port's entry and address.
-
-    The ID and manufacturer come from the meter itself, so a meter keeps its device (and
-    history) when its primary address changes. A meter that names no manufacturer (CI 0x73,
-    0x78, 0x51: no header) is known only by its address, which is unique on its port only.
-    """
-    header = telegram.header
-    if header is not None and header.id_text is not None and header.manufacturer:
-        return f"{header.manufacturer}-{header.id_text}"
-    return f"{entry_id}-{UNSCOPED_ADDRESS_PREFIX}{address}"
-
-
-# Meters without a manufacturer were once "address-N" on every port (issue 11, item 5).
-UNSCOPED_ADDRESS_PREFIX = "address-"
 
 # Home Assistant 2026.x links a device to its parent by device id (``via_device_id``) and
 # deprecates the identifier tuple (``via_device``), which is all 2025.4 knows.

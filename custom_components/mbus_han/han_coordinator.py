@@ -37,6 +37,7 @@ from .issues import (
     report_key_problem,
     report_port_permission,
 )
+from .meter_claims import may_publish
 from .mqtt_source import MqttCounters, MqttSource
 from .protocol.errors import (
     AuthenticationTagError,
@@ -372,6 +373,9 @@ class HanCoordinator(DataUpdateCoordinator[HanData]):
             result = self._weak.confirm(result, self.hass.loop.time())
             self.stats.unconfirmed = self._weak.rejected
         self.data.merge(result)
+        meter_id = self.device_identifier
+        if meter_id is not None and not may_publish(self.hass, self.config_entry, meter_id):
+            return  # read on another port: its values are that port's (meter_claims.py)
         self.async_set_updated_data(self.data)
         for listener in self.reading_listeners:
             listener(result)

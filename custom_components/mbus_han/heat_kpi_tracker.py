@@ -39,8 +39,8 @@ from .const import (
     TARGET_NONE,
     TARGET_RETURN,
 )
-from .entity import meter_identifier
 from .mbus_sensor import is_primary_record, plain_vif_spec
+from .meter_ids import meter_identifier
 from .protocol.mbus.model import Medium, Modifier, Quantity, Record, Telegram
 from .protocol.mbus.vendor_registers import volume_temperature_registers
 

@@ -21,6 +21,8 @@ from .const import (
     DOMAIN,
 )
 from .issues import clear_port_permission, report_port_permission
+from .meter_claims import may_publish
+from .meter_ids import meter_identifier
 from .protocol.errors import PortPermissionError, ProtocolError, TransportError
 from .protocol.mbus.frames import Frame, encode_frame
 from .protocol.mbus.master import Address, MbusMaster, Reading, parse_address
@@ -52,6 +54,7 @@ class MbusData:
     telegrams: dict[str, Telegram] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     records: dict[str, dict[str, Record]] = field(default_factory=dict)  # by address, key
+    elsewhere: set[str] = field(default_factory=set)  # answered, but read on another port
 
     def add(self, address: str, telegram: Telegram) -> None:
         """Keep ``telegram`` and index its records by key."""
@@ -208,12 +211,16 @@ class MbusCoordinator(DataUpdateCoordinator[MbusData]):
                 data.errors[text] = f"unexpected error ({type(err).__name__}: {self._redact(err)})"
                 continue
             self.stats.reads_ok += 1
-            data.add(text, reading.telegram)
             self.raw_frames.extend(_frame_hex(frame) for frame in reading.frames)
+            meter_id = meter_identifier(self.config_entry.entry_id, text, reading.telegram)
+            if not may_publish(self.hass, self.config_entry, meter_id):
+                data.elsewhere.add(text)  # its values are that port's (meter_claims.py)
+                continue
+            data.add(text, reading.telegram)
             if live is not None:
                 self._publish(live, text, reading.telegram, by_meter.get(text, []))
         self._port_works()  # the port carried every request, whether meters answered or not
-        if not data.telegrams:
+        if not data.telegrams and not data.elsewhere:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="no_answer",

@@ -20,7 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
 from .capacity_sensor import async_setup_capacity
-from .entity import HanMeterEntity, MbusMeterEntity, PortEntity, meter_identifier
+from .entity import HanMeterEntity, MbusMeterEntity, PortEntity
 from .han_coordinator import HanCoordinator
 from .han_sensor import (
     CLOCK_OFFSET_SENSOR,
@@ -36,6 +36,7 @@ from .han_sensor import (
 from .heat_kpi_sensor import async_setup_heat_kpi_sensors
 from .mbus_coordinator import MbusCoordinator
 from .mbus_sensor import MbusSensorEntityDescription, SensorValue, describe_record
+from .meter_ids import meter_identifier
 from .protocol.mbus.model import Telegram
 from .protocol.meter_change import Step, confirms_restart, counter_step
 from .replacement import carried_value, note_first_reading, report_counter_restart

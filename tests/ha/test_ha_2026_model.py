@@ -169,32 +169,3 @@ async def test_han_energy_comes_back_from_the_stored_states_before_the_hourly_li
     state = hass.states.get(entity_id)
     assert state.attributes["unit_of_measurement"] == "kWh"
     assert float(state.state) == pytest.approx(sent_kwh, abs=0.001)  # restored, not unknown
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="entity unique ids are the meter's (SLB-12345678-energy), not per entry: a second "
-    "port reading the same meter takes the first port's registry entries (and the first "
-    "takes them back on its next reload); a design decision is open (see issue 13's report)",
-)
-async def test_the_same_meter_on_a_second_port_does_not_take_the_first_ports_entities(
-    hass, bus_factory
-):
-    """2026 gives each entry its own device for the same identifier; entities must follow.
-
-    The same meter seen on two ports (a second master on the bus, or a new gateway added
-    before the old adapter's entry is deleted): each entry gets a device of its own in 2026's
-    registry, and neither entry may lose the entities it had.
-    """
-    _, port_a = await bus_factory(_heat_meter(1000.0))
-    entry_a = await _add_mbus(hass, port_a)
-    registry = er.async_get(hass)
-    mine_a = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry_a.entry_id)}
-    _, port_b = await bus_factory(_heat_meter(1000.0))
-    entry_b = await _add_mbus(hass, port_b)
-    meters = [
-        d for e in (entry_a, entry_b) for d in _devices(hass, e) if d.via_device_id is not None
-    ]
-    assert len(meters) == 2  # one device per entry, as 2026 keeps identifiers per entry
-    still_a = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry_a.entry_id)}
-    assert still_a == mine_a
