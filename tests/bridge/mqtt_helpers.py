@@ -135,3 +135,13 @@ async def watching(port: int) -> AsyncIterator[Watcher]:
         yield watcher
     finally:
         await watcher.stop()
+
+
+def bridge_config(broker_port: int, bus_url: str, han_url: str) -> dict[str, Any]:
+    """The test site's bridge: "basement", Kamstrup at address 5 on one bus, a Kaifa HAN port."""
+    return {
+        "bridge": {"id": "basement"},
+        "mqtt": {"host": "127.0.0.1", "port": broker_port},
+        "mbus": [{"port": bus_url, "meters": [5], "poll_interval": 10}],
+        "han": [{"port": han_url, "meter": "kaifa"}],
+    }

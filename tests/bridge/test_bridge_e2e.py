@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mqtt_helpers import Broker, Watcher, watching
+from mqtt_helpers import Broker, Watcher, bridge_config, watching
 
 from custom_components.mbus_han.protocol.bridge import runner
 from custom_components.mbus_han.protocol.bridge.config import parse_config
@@ -111,12 +111,7 @@ async def site(socket_enabled: None) -> AsyncIterator[Site]:
         han_url = await han.start()
         server = await bus.start_tcp()
         bus_url = f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        config = {
-            "bridge": {"id": "basement"},
-            "mqtt": {"host": "127.0.0.1", "port": broker.port},
-            "mbus": [{"port": bus_url, "meters": [5], "poll_interval": 10}],
-            "han": [{"port": han_url, "meter": "kaifa"}],
-        }
+        config = bridge_config(broker.port, bus_url, han_url)
         async with watching(broker.port) as watcher:
             site = Site(broker, watcher, han, bus, config)
             try:

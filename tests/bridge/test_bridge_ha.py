@@ -20,7 +20,7 @@ from homeassistant.const import MAJOR_VERSION, MINOR_VERSION, STATE_UNAVAILABLE,
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from mqtt_helpers import Broker, watching
+from mqtt_helpers import Broker, bridge_config, watching
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from test_bridge_e2e import KAMSTRUP_601, HanFeeder
 
@@ -98,18 +98,8 @@ async def site(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[Site]
     try:
         han_url = await han.start()
         server = await bus.start_tcp()
-        config = {
-            "bridge": {"id": "basement"},
-            "mqtt": {"host": "127.0.0.1", "port": broker.port},
-            "mbus": [
-                {
-                    "port": f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}",
-                    "meters": [5],
-                    "poll_interval": 10,
-                }
-            ],
-            "han": [{"port": han_url, "meter": "kaifa"}],
-        }
+        bus_url = f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        config = bridge_config(broker.port, bus_url, han_url)
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()

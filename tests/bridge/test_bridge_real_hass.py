@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from mqtt_helpers import Broker, free_port
+from mqtt_helpers import Broker, bridge_config, free_port
 from test_bridge_e2e import KAMSTRUP_601, HanFeeder
 
 from custom_components.mbus_han.protocol.bridge.config import parse_config
@@ -167,18 +167,9 @@ async def test_the_newest_home_assistant_makes_the_bridges_entities(server: Serv
         await _add_mqtt(server.client, broker.port)
         bridge = Bridge(
             parse_config(
-                {
-                    "bridge": {"id": "basement"},
-                    "mqtt": {"host": "127.0.0.1", "port": broker.port},
-                    "mbus": [
-                        {
-                            "port": f"socket://127.0.0.1:{tcp.sockets[0].getsockname()[1]}",
-                            "meters": [5],
-                            "poll_interval": 10,
-                        }
-                    ],
-                    "han": [{"port": han_url, "meter": "kaifa"}],
-                }
+                bridge_config(
+                    broker.port, f"socket://127.0.0.1:{tcp.sockets[0].getsockname()[1]}", han_url
+                )
             )
         )
         task = asyncio.get_running_loop().create_task(bridge.run())
