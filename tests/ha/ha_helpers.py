@@ -22,6 +22,8 @@ from custom_components.mbus_han.const import (
     KIND_HAN,
     KIND_MBUS,
 )
+from custom_components.mbus_han.protocol.mbus.encode import Identity
+from custom_components.mbus_han.protocol.mbus.simulator import HeatMeterModel, SimulatedMeter
 
 # 38400 baud keeps the answer windows of silent addresses short, so tests stay fast.
 TEST_BAUD = 38400
@@ -89,3 +91,15 @@ async def push_until(
             await send()
             await asyncio.sleep(0.02)
     await hass.async_block_till_done()
+
+
+def slb_heat_meter(energy_kwh: float) -> SimulatedMeter:
+    """An Allmess-like heat meter (SLB 12345678) at primary address 0 with a set counter."""
+    model = HeatMeterModel(
+        Identity(SLB_ID, "SLB", 0x1A, 0x04),
+        clock=lambda: 1000.0,
+        seed=1,
+        wall_clock=lambda: HEAT_METER_TIME,
+        energy_kwh=energy_kwh,
+    )
+    return SimulatedMeter(model, 0)

@@ -11,7 +11,7 @@ meters' own values.
 from __future__ import annotations
 
 import pytest
-from ha_helpers import HEAT_METER_TIME, SLB_ID, han_entry_data, mbus_entry_data, wait_until
+from ha_helpers import SLB_ID, han_entry_data, mbus_entry_data, slb_heat_meter, wait_until
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -20,8 +20,6 @@ from homeassistant.helpers import restore_state
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mbus_han.const import DOMAIN
-from custom_components.mbus_han.protocol.mbus.encode import Identity
-from custom_components.mbus_han.protocol.mbus.simulator import HeatMeterModel, SimulatedMeter
 
 pytestmark = pytest.mark.skipif(
     (MAJOR_VERSION, MINOR_VERSION) < (2026, 10),
@@ -31,18 +29,6 @@ pytestmark = pytest.mark.skipif(
 KAIFA_ID = "6970631402614476"
 ENERGY_IMPORT = "1-0:1.8.0.255"
 KWH_PER = {"Wh": 0.001, "kWh": 1, "MWh": 1000}
-
-
-def _heat_meter(energy_kwh: float) -> SimulatedMeter:
-    """An Allmess-like heat meter (SLB 12345678) at primary address 0 with a set counter."""
-    model = HeatMeterModel(
-        Identity(SLB_ID, "SLB", 0x1A, 0x04),
-        clock=lambda: 1000.0,
-        seed=1,
-        wall_clock=lambda: HEAT_METER_TIME,
-    )
-    model.energy_kwh = energy_kwh
-    return SimulatedMeter(model, 0)
 
 
 async def _add_mbus(hass: HomeAssistant, port: str, address: str = "0") -> MockConfigEntry:
@@ -65,7 +51,7 @@ def _entity_id(hass: HomeAssistant, unique_id: str) -> str:
 
 async def test_port_device_is_the_parent_of_its_meter_devices_in_its_entry(hass, bus_factory):
     """One port device per entry, the meter's device linked to it by device id."""
-    _, port = await bus_factory(_heat_meter(1000.0))
+    _, port = await bus_factory(slb_heat_meter(1000.0))
     entry = await _add_mbus(hass, port)
     devices = _devices(hass, entry)
     ports = [d for d in devices if (DOMAIN, entry.entry_id) in d.identifiers]
@@ -86,7 +72,7 @@ async def test_port_device_is_the_parent_of_its_meter_devices_in_its_entry(hass,
 
 async def test_two_ports_each_have_their_own_port_device(hass, bus_factory, kamstrup_meter):
     """A second port is a second parent; neither entry's devices move to the other."""
-    _, port_a = await bus_factory(_heat_meter(1000.0))
+    _, port_a = await bus_factory(slb_heat_meter(1000.0))
     entry_a = await _add_mbus(hass, port_a)
     before = {d.id: d.via_device_id for d in _devices(hass, entry_a)}
     _, port_b = await bus_factory(kamstrup_meter)  # Kamstrup Multical 601 at address 5
@@ -108,7 +94,7 @@ async def test_a_counter_comes_back_from_the_stored_states_after_a_restart(
     store read back, then the entry is set up again. The meter's counter then reads 0.11 %
     lower (a glitch): the restored total stays, as before the restart.
     """
-    meter = _heat_meter(7600.0)
+    meter = slb_heat_meter(7600.0)
     _, port = await bus_factory(meter)
     entry = await _add_mbus(hass, port)
     entity_id = _entity_id(hass, f"SLB-{SLB_ID}-energy")

@@ -13,7 +13,7 @@ simulated meters' own (ground truth), not read back from our decoder.
 from __future__ import annotations
 
 import pytest
-from ha_helpers import HEAT_METER_TIME, SLB_ID, han_entry_data, mbus_entry_data, wait_until
+from ha_helpers import SLB_ID, han_entry_data, mbus_entry_data, slb_heat_meter, wait_until
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -21,24 +21,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mbus_han.const import DOMAIN
 from custom_components.mbus_han.diagnostics import async_get_config_entry_diagnostics
-from custom_components.mbus_han.protocol.mbus.encode import Identity
-from custom_components.mbus_han.protocol.mbus.simulator import HeatMeterModel, SimulatedMeter
 
 METER = f"SLB-{SLB_ID}"
 KAIFA_METER = "HAN-6970631402614476"
 ENERGY_IMPORT = "1-0:1.8.0.255"
-
-
-def _heat_meter(energy_kwh: float) -> SimulatedMeter:
-    """An Allmess-like heat meter (SLB 12345678) at primary address 0 with a set counter."""
-    model = HeatMeterModel(
-        Identity(SLB_ID, "SLB", 0x1A, 0x04),
-        clock=lambda: 1000.0,
-        seed=1,
-        wall_clock=lambda: HEAT_METER_TIME,
-    )
-    model.energy_kwh = energy_kwh
-    return SimulatedMeter(model, 0)
 
 
 async def _add(hass: HomeAssistant, data: dict[str, object], port: str) -> MockConfigEntry:
@@ -68,12 +54,12 @@ async def test_a_second_mbus_port_leaves_the_meter_to_the_first_until_it_is_dele
     hass, bus_factory
 ):
     """The first port keeps its entities; the second raises an issue, then takes over."""
-    _, port_a = await bus_factory(_heat_meter(1000.0))
+    _, port_a = await bus_factory(slb_heat_meter(1000.0))
     entry_a = await _add(hass, mbus_entry_data(port_a, ["0"]), port_a)
     mine_a = _meter_entities(hass, entry_a, METER)
     assert len(mine_a) > 5  # energy, volume, power, flow, temperatures, ...
 
-    _, port_b = await bus_factory(_heat_meter(1000.0))
+    _, port_b = await bus_factory(slb_heat_meter(1000.0))
     entry_b = await _add(hass, mbus_entry_data(port_b, ["0"]), port_b)
     await entry_b.runtime_data.coordinator.async_refresh()  # a second poll changes nothing
     await hass.async_block_till_done()
@@ -108,8 +94,8 @@ async def test_a_second_mbus_port_leaves_the_meter_to_the_first_until_it_is_dele
 
 async def test_the_port_that_had_the_meter_keeps_it_after_a_restart_of_both(hass, bus_factory):
     """Whichever port starts first after a restart, the meter stays with the port it had."""
-    _, port_a = await bus_factory(_heat_meter(1000.0))
-    _, port_b = await bus_factory(_heat_meter(1000.0))
+    _, port_a = await bus_factory(slb_heat_meter(1000.0))
+    _, port_b = await bus_factory(slb_heat_meter(1000.0))
     entry_a = await _add(hass, mbus_entry_data(port_a, ["0"]), port_a)
     entry_b = await _add(hass, mbus_entry_data(port_b, ["0"]), port_b)
     mine_a = _meter_entities(hass, entry_a, METER)
