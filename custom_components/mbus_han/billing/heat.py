@@ -452,9 +452,7 @@ def _registers_cooling(
     back = _difference(first.volume_return_temperature, last.volume_return_temperature)
     if flow is None or back is None or volume <= 0:
         return None
-    if step is not None and step > 0 and abs(flow - back) < MIN_RESOLVED_STEPS * step:
-        return None
-    if volume_step is not None and volume_step > 0 and volume < MIN_RESOLVED_STEPS * volume_step:
+    if _unresolved(abs(flow - back), step) or _unresolved(volume, volume_step):
         return None
     return flow / volume, back / volume
 
@@ -469,10 +467,12 @@ def _too_coarse(
     energy: float, energy_step: float | None, volume: float, volume_step: float | None
 ) -> bool:
     """Whether energy or volume moved fewer than MIN_RESOLVED_STEPS steps of the meter."""
-    return any(
-        step is not None and step > 0 and moved < MIN_RESOLVED_STEPS * step
-        for moved, step in ((energy, energy_step), (volume, volume_step))
-    )
+    return _unresolved(energy, energy_step) or _unresolved(volume, volume_step)
+
+
+def _unresolved(moved: float, step: float | None) -> bool:
+    """Whether a counter of resolution ``step`` (None: unknown) moved too few steps to trust."""
+    return step is not None and step > 0 and moved < MIN_RESOLVED_STEPS * step
 
 
 def _difference(before: float | None, after: float | None) -> float | None:
