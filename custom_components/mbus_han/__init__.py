@@ -15,7 +15,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .capacity_tracker import async_remove_capacity_store
+from .capacity_tracker import CapacityTracker, async_remove_capacity_store
 from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN, KIND_HAN
 from .han_coordinator import HanCoordinator
 from .heat_kpi_tracker import HeatKpiManager, async_remove_store
@@ -40,6 +40,7 @@ class MbusHanRuntimeData:
 
     coordinator: MbusCoordinator | HanCoordinator
     heat_kpi: HeatKpiManager | None = None  # M-Bus: the heat meters' period KPIs
+    capacity: CapacityTracker | None = None  # HAN with the capacity tariff on (its sensors')
 
 
 type MbusHanConfigEntry = ConfigEntry[MbusHanRuntimeData]

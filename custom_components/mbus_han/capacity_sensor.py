@@ -241,6 +241,7 @@ async def async_setup_capacity(
     tracker = CapacityTracker(hass, coordinator, settings)
     await tracker.async_start()
     entry.async_on_unload(tracker.async_stop)
+    entry.runtime_data.capacity = tracker  # for the diagnostics
     descriptions = [*CAPACITY_SENSORS, *((COST_SENSOR,) if settings.priced else ())]
     added: set[str] = set()
 

@@ -147,6 +147,34 @@ class CapacityTracker:
             "ledger": self.ledger.to_dict(),
         }
 
+    def diagnostics(self, now: dt.datetime) -> dict[str, Any]:
+        """What the capacity numbers stand on: the settings, the month's source and gaps.
+
+        A summary, not the month's periods (up to 2,976 at 15 minutes); no meter ID.
+        """
+        meter = self.meter
+        return {
+            "period_minutes": meter.minutes,
+            "ladder_kw": list(self.settings.ladder),
+            "priced": self.settings.priced,
+            "price_entity": self.settings.price_entity,
+            "source": self.source,
+            "periods_this_month": len(meter.month_periods(now)),
+            "missing_periods": [start.isoformat() for start in meter.missing_periods(now)],
+            "top_peaks": [
+                {
+                    "start": peak.start.isoformat(),
+                    "kw": round(peak.power_kw, 3),
+                    "incomplete": peak.incomplete,
+                }
+                for peak in meter.top(now)
+            ],
+            "step": meter.step(now) + 1,  # as the step sensor and every bill count: from 1
+            "cost_total": round(self.ledger.total, 4),
+            "periods_without_price": self.ledger.skipped_no_price,
+            "periods_without_energy": self.ledger.skipped_no_energy,
+        }
+
     @callback
     def async_add_listener(self, update: CALLBACK_TYPE) -> Callable[[], None]:
         """Call ``update`` whenever the numbers may have changed."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from . import MbusHanConfigEntry
 from .const import CONF_AUTH_KEY, CONF_KEY, CONF_METER_DEVICES, CONF_METERS, CONF_PORT
@@ -72,6 +73,8 @@ async def async_get_config_entry_diagnostics(
         data[CONF_METERS] = [_address_label(a, n) for n, a in enumerate(data[CONF_METERS], 1)]
     config = {"data": data, "options": dict(entry.options)}
     found = _han(coordinator) if isinstance(coordinator, HanCoordinator) else _mbus(coordinator)
+    if (capacity := entry.runtime_data.capacity) is not None:
+        found["capacity_tariff"] = capacity.diagnostics(dt_util.utcnow())
     redacted: dict[str, Any] = async_redact_data({"entry": config, **found}, TO_REDACT)
     return redacted
 

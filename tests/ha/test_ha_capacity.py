@@ -39,6 +39,7 @@ from custom_components.mbus_han.const import (
     CONF_STEP_PRICES,
     DOMAIN,
 )
+from custom_components.mbus_han.diagnostics import async_get_config_entry_diagnostics
 from custom_components.mbus_han.protocol.han import HanStreamDecoder, Transport
 from custom_components.mbus_han.protocol.han.simulator import (
     HanSimulator,
@@ -122,10 +123,26 @@ class SteadyMeter:
     endpoint: PtyEndpoint
 
 
+_FROZEN: list[SteadyMeter] = []  # meters that may hold the clock when a test ends
+
+
+@pytest.fixture(autouse=True)
+def thawed_at_the_end(hass: HomeAssistant) -> Iterator[None]:
+    """Let the clock run before Home Assistant's teardown, which waits on real timers.
+
+    Without it a test failing with the clock frozen hangs until the suite's timeout instead of
+    failing (it needs ``hass`` so that its teardown comes first).
+    """
+    yield
+    while _FROZEN:
+        _FROZEN.pop().thaw()
+
+
 async def _meter(hass: HomeAssistant, start: dt.datetime, options: dict[str, Any]) -> SteadyMeter:
     await hass.config.async_set_time_zone("Europe/Oslo")
     hass.config.currency = "NOK"
     meter = SteadyMeter(hass, start)
+    _FROZEN.append(meter)
     meter.endpoint = endpoint = await open_pty()  # opened by the set-up, silent
     meter.entry = MockConfigEntry(
         domain=DOMAIN,
@@ -330,6 +347,16 @@ async def test_sensors_over_pushed_frames_restart_outage_and_cost(hass, hass_sto
     assert float(average.state) == pytest.approx(5.0)
     assert _state(hass, "capacity_period_energy").state == STATE_UNKNOWN
     assert _state(hass, "capacity_headroom").state == STATE_UNKNOWN
+    # The diagnostics summarise the same month (the figures above, not re-derived).
+    capacity = (await async_get_config_entry_diagnostics(hass, meter.entry))["capacity_tariff"]
+    assert (capacity["period_minutes"], capacity["ladder_kw"]) == (60, LADDER)
+    assert (capacity["priced"], capacity["source"], capacity["step"]) == (True, "store", 3)
+    assert [dt.datetime.fromisoformat(s) for s in capacity["missing_periods"]] == [
+        dt.datetime(2026, 12, 9, 11, tzinfo=OSLO)
+    ]
+    assert [peak["kw"] for peak in capacity["top_peaks"]] == [6.0, 5.0, 4.0]
+    assert capacity["cost_total"] == pytest.approx(106.06)
+    assert METER.removeprefix("HAN-") not in str(capacity)  # no meter ID
 
     # A restart: the month comes back from the store as it was.
     meter.thaw()  # unloading and setting up wait on real timers
