@@ -156,6 +156,12 @@ def print_load(report: LoadReport) -> None:
         ("... of this integration's classes after start-up", f"{report.own_objects:,}"),
         ("longest loop step of this integration", f"{report.own_worst_step_ms:.1f} ms"),
         (
+            "most CPU one loop step of this integration took",
+            f"{report.own_worst_step_cpu_ms:.1f} ms"
+            if report.own_worst_step_cpu_ms
+            else "not measured (--step-cpu)",
+        ),
+        (
             "its loop time per M-Bus read (HAN frames in it)",
             f"{report.own_loop_ms_per_read:.2f} ms",
         ),
@@ -195,7 +201,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         soak = await run_soak(soak_s, work / "soak", log=log, seed=args.seed)
     if args.only in (None, "load"):
         log(f"load: {load_s:.0f} s in {work / 'load'}")
-        load = await run_load(load_s, work / "load", log=log, gc_freeze=args.gc_freeze)
+        load = await run_load(
+            load_s, work / "load", log=log, gc_freeze=args.gc_freeze, step_cpu=args.step_cpu
+        )
     if soak is not None:
         print_soak(soak)
     if load is not None:
@@ -238,6 +246,12 @@ def main() -> None:
     parser.add_argument("--json", help="also write every figure and finding to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--seed", type=int, default=8, help="noise and fault randomness")
+    parser.add_argument(
+        "--step-cpu",
+        action="store_true",
+        help="load: also the CPU time of this integration's longest loop step (costs each"
+        " loop step about 1.5 us)",
+    )
     parser.add_argument(
         "--gc-freeze",
         action="store_true",

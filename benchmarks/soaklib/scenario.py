@@ -568,6 +568,7 @@ class LoadReport:
     heap_growth: list[str] = field(default_factory=list)  # "type +n", start-up to the end
     cyclic_garbage: list[str] = field(default_factory=list)  # "type n" waiting at the end
     own_worst_step_ms: float = 0.0  # longest event-loop step running this integration's code
+    own_worst_step_cpu_ms: float = 0.0  # the most CPU one such step took (no other processes)
     own_startup_loop_s: float = 0.0  # loop time of this integration's steps until "started"
     own_loop_ms_per_read: float = 0.0  # its steps' loop time in the window, per meter read
     loop_ms_per_read: float = 0.0
@@ -579,7 +580,12 @@ class LoadReport:
 
 
 async def run_load(
-    seconds: float, work: Path, log: Callable[[str], None] = print, *, gc_freeze: bool = False
+    seconds: float,
+    work: Path,
+    log: Callable[[str], None] = print,
+    *,
+    gc_freeze: bool = False,
+    step_cpu: bool = False,
 ) -> LoadReport:
     """16 ports (250 meters on one, a fast HAN meter on another): reads, entities, loop cost.
 
@@ -590,6 +596,8 @@ async def run_load(
     it); the extra CPU of the pushing window divided by its frames is the cost per frame.
     ``gc_freeze``: the probe calls ``gc.freeze()`` once Home Assistant has started, to show
     what Home Assistant doing so would change (issue 15); this integration never does.
+    ``step_cpu``: the probe also takes the CPU time of this integration's loop steps (it
+    costs every step of the loop a little, so the read checks run without it).
     """
     clock = ScaledClock(3000.0)
     truth = Truth()
@@ -630,6 +638,8 @@ async def run_load(
         (ha.config_dir / "soak_probe_heap").touch()  # the probe's heap figures (issue 15)
         if gc_freeze:
             (ha.config_dir / "soak_probe_gc_freeze").touch()
+        if step_cpu:
+            (ha.config_dir / "soak_probe_step_cpu").touch()
         await ha.start()
         report.startup_s = await ha.wait_started(timeout=300)
         log(f"load: Home Assistant with {report.meters} meters started in {report.startup_s:.1f} s")
@@ -734,6 +744,9 @@ def _judge_load(report: LoadReport, ha: HomeAssistantProcess, start: float, end:
     window = [r for r in records if "worst_ms" in r and start <= r["t"] <= end]
     report.worst_loop_delay_ms = max((r["worst_ms"] for r in window), default=0.0)
     report.own_worst_step_ms = max((r.get("own_worst_ms", 0.0) for r in window), default=0.0)
+    report.own_worst_step_cpu_ms = max(
+        (r.get("own_worst_cpu_ms", 0.0) for r in window), default=0.0
+    )
     report.gc_worst_pause_ms = max((r.get("gc_worst_ms", 0.0) for r in window), default=0.0)
     report.gc_full_collections = sum(r.get("gc_full", 0) for r in window)
     worst_gc = max(window, key=lambda r: r.get("gc_worst_ms", 0.0), default={})

@@ -9,8 +9,12 @@ so the driver can leave start-up (imports, database set-up) out of the steady-st
 Lateness on a shared machine also counts time other processes held the CPU. So the probe also
 times every event-loop step itself (``asyncio.Handle._run``) and notes, per second, the longest
 step that ran this integration's code (``own_worst_ms``: a coroutine of ``mbus_han`` in the
-step's task, or a callback defined there) and the loop time all such steps took
-(``own_ms``): the integration's own share, whatever else the machine does. Pauses of Python's
+step's task, or a callback defined there), the most CPU time one such step took
+(``own_worst_cpu_ms``: without what other processes took from the loop's thread; only with
+a file ``soak_probe_step_cpu``, as reading a thread's CPU clock costs every step about
+1.5 us), and the
+loop time all such steps took (``own_ms``): the integration's own share, whatever else the
+machine does. Pauses of Python's
 garbage collector stop the loop too, but collect the whole process's heap in whichever step
 happens to allocate: they are left out of those figures and reported on their own
 (``gc_worst_ms``, with its generation; ``gc_full``, the full collections of that second).
@@ -29,6 +33,7 @@ import asyncio
 import gc
 import json
 import os
+import threading
 import time
 from collections import Counter
 from types import CoroutineType
@@ -41,7 +46,9 @@ DOMAIN = "soak_probe"
 PERIOD = 0.05  # s between callbacks: finer costs the loop more than it tells
 FLUSH_EVERY = 1.0  # s: one line per second keeps the file small over hours
 OWN_CODE = "custom_components/mbus_han/"
-_own_steps: dict[str, Any] = {"worst": 0.0, "total": 0.0, "what": ""}
+# worst: the longest step (wall time); worst_cpu: the most CPU one step of ours took
+_own_steps: dict[str, Any] = {"worst": 0.0, "worst_cpu": 0.0, "total": 0.0, "what": ""}
+_loop_thread: list[int] = []  # the event loop's thread, once known
 
 
 _gc: dict[str, Any] = {
@@ -54,6 +61,7 @@ _gc: dict[str, Any] = {
     "total": 0.0,
     "full": 0,
     "running": False,  # a collection in progress (in any thread)
+    "loop_cpu": 0.0,  # CPU time of the collections run in the event loop's thread
 }
 
 
@@ -70,6 +78,8 @@ def _time_collections(phase: str, info: dict[str, int]) -> None:
         return
     _gc["running"] = False
     took = time.perf_counter() - _gc["start"]
+    if _loop_thread and threading.get_ident() == _loop_thread[0]:
+        _gc["loop_cpu"] += time.thread_time() - _gc["cpu_start"]
     _gc["total"] += took
     if info["generation"] == 2:
         _gc["full"] += 1
@@ -151,16 +161,27 @@ def _runs_own_code(handle: asyncio.Handle) -> bool:
     return code is not None and OWN_CODE in code.co_filename
 
 
-def _time_steps() -> None:
+def _no_cpu_clock() -> float:
+    return 0.0
+
+
+def _time_steps(step_cpu: bool) -> None:
     """Wrap every event-loop step with a timer (once per process)."""
     run = asyncio.Handle._run
     if getattr(run, "timed", False):
         return
     clock = time.perf_counter
+    cpu_clock = time.thread_time  # this thread's CPU: not what other processes took
+    _loop_thread.append(threading.get_ident())
+
+    if not step_cpu:
+        cpu_clock = _no_cpu_clock
 
     def timed_run(handle: asyncio.Handle) -> None:
         start = clock()
+        cpu_start = cpu_clock()
         collecting = _gc["total"]
+        collecting_cpu = _gc["loop_cpu"]
         run(handle)
         # the garbage collector's pauses (of the whole process's heap) fall in whatever step
         # allocates: left out here, reported on their own
@@ -174,6 +195,8 @@ def _time_steps() -> None:
             if took > _own_steps["worst"]:
                 _own_steps["worst"] = took
                 _own_steps["what"] = _describe(handle)
+            cpu = cpu_clock() - cpu_start - (_gc["loop_cpu"] - collecting_cpu)
+            _own_steps["worst_cpu"] = max(_own_steps["worst_cpu"], cpu)
             _own_steps["total"] += took
 
     timed_run.timed = True  # type: ignore[attr-defined]
@@ -194,7 +217,10 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     freeze = await hass.async_add_executor_job(
         os.path.exists, hass.config.path("soak_probe_gc_freeze")
     )
-    _time_steps()
+    step_cpu = await hass.async_add_executor_job(
+        os.path.exists, hass.config.path("soak_probe_step_cpu")
+    )
+    _time_steps(step_cpu)
     if _time_collections not in gc.callbacks:
         gc.callbacks.append(_time_collections)
     state = {"due": loop.time() + PERIOD, "worst": 0.0, "count": 0, "flushed": loop.time()}
@@ -216,6 +242,7 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
                     "worst_ms": state["worst"] * 1000,
                     "n": state["count"],
                     "own_worst_ms": _own_steps["worst"] * 1000,
+                    "own_worst_cpu_ms": _own_steps["worst_cpu"] * 1000,
                     "own_ms": _own_steps["total"] * 1000,
                     "own_worst_what": _own_steps["what"],
                     "gc_worst_ms": _gc["worst"] * 1000,
@@ -227,7 +254,7 @@ async def async_setup(hass: HomeAssistant, config: dict[str, Any]) -> bool:
             )
             _gc["worst"] = _gc["worst_cpu"] = 0.0
             _gc["worst_collected"] = _gc["full"] = 0
-            _own_steps["worst"] = _own_steps["total"] = 0.0
+            _own_steps["worst"] = _own_steps["worst_cpu"] = _own_steps["total"] = 0.0
             state["worst"] = 0.0
             state["count"] = 0
             state["flushed"] = now
