@@ -7,6 +7,7 @@ changed ``--port`` or a moved checkout takes effect.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import sys
@@ -103,11 +104,33 @@ def hass_command(config_dir: Path) -> list[str]:
     scripts/demo points it at .venv-hass, the newest release with every requirement of what the
     demo loads (requirements_hass.txt): that one runs with ``--skip-pip``, so it installs
     nothing and the onboarding's internet integrations (weather, translate, radio) fail to
-    load instead of looking up hosts every few minutes. The one beside us installs as usual.
+    load instead of looking up hosts every few minutes. The one beside us installs what is
+    missing, but changes nothing installed (``write_installed_constraints``).
     """
     if python := os.environ.get(HASS_PYTHON_ENV):
         return [python, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"]
     return [sys.executable, "-m", "homeassistant", "-c", str(config_dir)]
+
+
+def write_installed_constraints(path: Path) -> Path:
+    """A requirements file pinning every distribution installed beside us, as installed.
+
+    The Home Assistant beside us (the test venv's 2025.4) installs what the demo's
+    integrations need at start-up (``uv pip install --upgrade``): it moved the test venv's
+    pycares 4.11.0 to 5.2.1, which aiodns 3.2.0 (2025.4's pin) cannot use
+    (requirements_test.txt). As ``UV_OVERRIDE`` (not ``UV_CONSTRAINT``: Home Assistant passes
+    its own ``--constraint``, which replaces the variable) it lets uv add packages but keeps
+    every installed one at its version.
+    """
+    versions: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():  # sys.path order: the one imported first
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name and dist.version:
+            versions.setdefault(name, dist.version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pins = (f"{name}=={version}" for name, version in sorted(versions.items()))
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
 
 
 async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
@@ -118,6 +141,8 @@ async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
     """
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
+    if not os.environ.get(HASS_PYTHON_ENV):
+        env["UV_OVERRIDE"] = str(write_installed_constraints(log_dir / "installed.txt"))
     return await ManagedProcess.start(
         "home-assistant",
         hass_command(config_dir),
