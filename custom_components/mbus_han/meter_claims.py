@@ -16,6 +16,8 @@ get them disabled.)
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -23,6 +25,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
 
 # meter device identifier -> the entry id of the port that reads it
 _CLAIMS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_meter_claims")
@@ -62,10 +66,18 @@ def may_publish(hass: HomeAssistant, entry: ConfigEntry, meter_id: str) -> bool:
         claims[meter_id] = entry.entry_id
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry.entry_id, meter_id))
         return True
+    issue_id = _issue_id(entry.entry_id, meter_id)
+    if ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None:
+        _LOGGER.warning(
+            "%s: meter %s is read on %s; ignored here (Settings > Repairs)",
+            entry.title,
+            meter_id,
+            owner.title,
+        )
     ir.async_create_issue(
         hass,
         DOMAIN,
-        _issue_id(entry.entry_id, meter_id),
+        issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
         translation_key="meter_on_two_ports",

@@ -51,7 +51,7 @@ def _issue(hass: HomeAssistant, entry: MockConfigEntry, meter: str) -> ir.IssueE
 
 
 async def test_a_second_mbus_port_leaves_the_meter_to_the_first_until_it_is_deleted(
-    hass, bus_factory
+    hass, bus_factory, caplog
 ):
     """The first port keeps its entities; the second raises an issue, then takes over."""
     _, port_a = await bus_factory(slb_heat_meter(1000.0))
@@ -70,6 +70,10 @@ async def test_a_second_mbus_port_leaves_the_meter_to_the_first_until_it_is_dele
     assert issue is not None
     assert issue.translation_key == "meter_on_two_ports"
     assert issue.translation_placeholders == {"meter": METER, "port": port_b, "other": port_a}
+    said = [r.getMessage() for r in caplog.records if "ignored here" in r.getMessage()]
+    assert said == [
+        f"{port_b}: meter {METER} is read on {port_a}; ignored here (Settings > Repairs)"
+    ]
     # the second port works: its meter answers, it is only not published there
     connection = er.async_get(hass).async_get_entity_id(
         "binary_sensor", DOMAIN, f"{entry_b.entry_id}-port_connection"
