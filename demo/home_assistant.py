@@ -105,14 +105,14 @@ def hass_command(config_dir: Path) -> list[str]:
     demo loads (requirements_hass.txt): that one runs with ``--skip-pip``, so it installs
     nothing and the onboarding's internet integrations (weather, translate, radio) fail to
     load instead of looking up hosts every few minutes. The one beside us installs what is
-    missing, but changes nothing installed (``write_installed_constraints``).
+    missing, but changes nothing installed (``write_installed_versions``).
     """
     if python := os.environ.get(HASS_PYTHON_ENV):
         return [python, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"]
     return [sys.executable, "-m", "homeassistant", "-c", str(config_dir)]
 
 
-def write_installed_constraints(path: Path) -> Path:
+def write_installed_versions(path: Path) -> Path:
     """A requirements file pinning every distribution installed beside us, as installed.
 
     The Home Assistant beside us (the test venv's 2025.4) installs what the demo's
@@ -142,7 +142,7 @@ async def start(config_dir: Path, log_dir: Path) -> ManagedProcess:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     if not os.environ.get(HASS_PYTHON_ENV):
-        env["UV_OVERRIDE"] = str(write_installed_constraints(log_dir / "installed.txt"))
+        env["UV_OVERRIDE"] = str(write_installed_versions(log_dir / "installed.txt"))
     return await ManagedProcess.start(
         "home-assistant",
         hass_command(config_dir),

@@ -12,11 +12,11 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from demo.home_assistant import write_installed_constraints
+from demo.home_assistant import write_installed_versions
 
 
 def test_every_installed_distribution_is_pinned_once_at_its_version(tmp_path: Path) -> None:
-    path = write_installed_constraints(tmp_path / "logs" / "installed.txt")
+    path = write_installed_versions(tmp_path / "logs" / "installed.txt")
     pins = dict(line.split("==") for line in path.read_text(encoding="utf-8").splitlines())
     assert pins["homeassistant"] == importlib.metadata.version("homeassistant")
     assert pins["pytest"] == importlib.metadata.version("pytest")

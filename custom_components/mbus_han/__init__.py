@@ -20,8 +20,9 @@ from .const import CONF_KIND, CONF_METER_DEVICES, CONF_METERS, CONF_PORT, DOMAIN
 from .han_coordinator import HanCoordinator
 from .heat_kpi_tracker import HeatKpiManager, async_remove_store
 from .hour_statistics import HourStatistics, async_remove_stored_power
+from .issues import clear_meters_elsewhere
 from .mbus_coordinator import MbusCoordinator
-from .meter_claims import claim_known_meters, clear_two_port_issues, release_meters
+from .meter_claims import claim_known_meters, release_meters
 from .meter_ids import UNSCOPED_ADDRESS_PREFIX, meter_identifier
 from .migration import async_migrate
 from .mqtt_source import MqttUnavailableError
@@ -241,7 +242,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
     unloaded = await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
     if unloaded:
         await entry.runtime_data.coordinator.async_shutdown()
-        clear_two_port_issues(hass, entry.entry_id)
+        clear_meters_elsewhere(hass, entry.entry_id)
     return unloaded
 
 
@@ -251,7 +252,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: MbusHanConfigEntry) -> 
     The statistics rows stay: they are the user's history.
     """
     release_meters(hass, entry.entry_id)
-    clear_two_port_issues(hass, entry.entry_id)
+    clear_meters_elsewhere(hass, entry.entry_id)
     await async_remove_stored_power(hass, entry.entry_id)
     await async_remove_store(hass, entry.entry_id)
     await async_remove_capacity_store(hass, entry.entry_id)

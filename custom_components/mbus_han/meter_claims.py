@@ -21,10 +21,10 @@ import logging
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
+from .issues import clear_meter_elsewhere, report_meter_elsewhere
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ _CLAIMS: HassKey[dict[str, str]] = HassKey(f"{DOMAIN}_meter_claims")
 
 def _claims(hass: HomeAssistant) -> dict[str, str]:
     return hass.data.setdefault(_CLAIMS, {})
-
-
-def _issue_id(entry_id: str, meter_id: str) -> str:
-    return f"meter_on_two_ports_{entry_id}_{meter_id}"
 
 
 @callback
@@ -64,25 +60,15 @@ def may_publish(hass: HomeAssistant, entry: ConfigEntry, meter_id: str) -> bool:
     owner = None if owner_id is None else hass.config_entries.async_get_entry(owner_id)
     if owner is None:  # new, or its port was deleted: this port's issue about it is over
         claims[meter_id] = entry.entry_id
-        ir.async_delete_issue(hass, DOMAIN, _issue_id(entry.entry_id, meter_id))
+        clear_meter_elsewhere(hass, entry.entry_id, meter_id)
         return True
-    issue_id = _issue_id(entry.entry_id, meter_id)
-    if ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None:
+    if report_meter_elsewhere(hass, entry.entry_id, meter_id, entry.title, owner.title):
         _LOGGER.warning(
             "%s: meter %s is read on %s; ignored here (Settings > Repairs)",
             entry.title,
             meter_id,
             owner.title,
         )
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="meter_on_two_ports",
-        translation_placeholders={"meter": meter_id, "port": entry.title, "other": owner.title},
-    )
     return False
 
 
@@ -92,13 +78,3 @@ def release_meters(hass: HomeAssistant, entry_id: str) -> None:
     claims = _claims(hass)
     for meter_id in [m for m, owner in claims.items() if owner == entry_id]:
         del claims[meter_id]
-
-
-@callback
-def clear_two_port_issues(hass: HomeAssistant, entry_id: str) -> None:
-    """A port stopped (unloaded or deleted): its issues come back with its next readings."""
-    prefix = _issue_id(entry_id, "")
-    registry = ir.async_get(hass)
-    for domain, issue_id in list(registry.issues):
-        if domain == DOMAIN and issue_id.startswith(prefix):
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
